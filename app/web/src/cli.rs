@@ -1,0 +1,549 @@
+//! The `payments` command line. Every flag also reads `PAYMENTS_<FLAG>`.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::domain::NewPayment;
+use crate::passwords;
+use crate::seed;
+use crate::server::{self, Application, ServeConfig};
+use crate::storage::accounts::{Role, Scope};
+use crate::storage::{ConnectOptions, Store, StoreError};
+use crate::telemetry::{self, LogFormat};
+
+/// The payments service of The Markup: staff dashboard, JSON API and
+/// operations endpoints, on SQLite or MySQL.
+#[derive(Debug, Parser)]
+#[command(name = "payments", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Database URL: sqlite://FILE (default sqlite://payments.db) or
+    /// mysql://USER:PASSWORD@HOST:PORT/DATABASE.
+    #[arg(
+        long,
+        global = true,
+        env = "PAYMENTS_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// A file holding the database URL (for secrets mounted as files).
+    #[arg(
+        long,
+        global = true,
+        env = "PAYMENTS_DATABASE_URL_FILE",
+        value_name = "PATH"
+    )]
+    pub database_url_file: Option<PathBuf>,
+
+    /// Log format on stderr.
+    #[arg(
+        long,
+        global = true,
+        env = "PAYMENTS_LOG_FORMAT",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub log_format: LogFormat,
+
+    /// Largest number of database connections in the pool.
+    #[arg(long, global = true, env = "PAYMENTS_MAX_CONNECTIONS", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP: dashboard, API and operations endpoints.
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit (safe to run from several replicas).
+    Migrate,
+    /// Insert dummy reader payments.
+    Seed(SeedArgs),
+    /// Run a ready-to-use demo on a local SQLite file.
+    Demo(ServeArgs),
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Exit 0 when /readyz answers 200, else 1 (the container health check).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PAYMENTS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Run pending migrations before serving.
+    #[arg(long, env = "PAYMENTS_MIGRATE")]
+    pub migrate: bool,
+
+    /// Longest wait for in-flight requests after the listener closes.
+    #[arg(long, env = "PAYMENTS_SHUTDOWN_GRACE", default_value = "30s", value_parser = duration)]
+    pub shutdown_grace: Duration,
+
+    /// Time /readyz reports 503 before the listener closes on shutdown.
+    #[arg(long, env = "PAYMENTS_DRAIN_DELAY", default_value = "0s", value_parser = duration)]
+    pub drain_delay: Duration,
+
+    /// Set SO_REUSEPORT so a new instance can bind while the old one drains.
+    #[arg(long, env = "PAYMENTS_REUSE_PORT")]
+    pub reuse_port: bool,
+
+    /// Honour X-Forwarded-For and X-Forwarded-Proto (behind a load balancer).
+    #[arg(long, env = "PAYMENTS_TRUST_PROXY")]
+    pub trust_proxy: bool,
+
+    /// Also serve /metrics without authentication on this internal address.
+    #[arg(long, env = "PAYMENTS_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// Longest time one request may take before it is answered with 503.
+    #[arg(long, env = "PAYMENTS_REQUEST_TIMEOUT", default_value = "30s", value_parser = duration)]
+    pub request_timeout: Duration,
+
+    /// Key for session cookies (at least 64 characters), shared by replicas.
+    #[arg(long, env = "PAYMENTS_SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<String>,
+
+    /// A file holding the session key.
+    #[arg(long, env = "PAYMENTS_SESSION_KEY_FILE", value_name = "PATH")]
+    pub session_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// How many payments to insert.
+    #[arg(long, env = "PAYMENTS_COUNT", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub count: u64,
+    /// The same seed gives the same data.
+    #[arg(long, env = "PAYMENTS_SEED", default_value_t = 42)]
+    pub seed: u64,
+    /// Spread payments over this many days before now.
+    #[arg(long, env = "PAYMENTS_DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
+    /// Do nothing when the database already has payments.
+    #[arg(long, env = "PAYMENTS_IF_EMPTY")]
+    pub if_empty: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a dashboard user.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "viewer"])]
+        role: String,
+        /// Read the password from the first line of standard input
+        /// (otherwise one is generated and printed).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; its secret is printed once, on the last line.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["read", "write"])]
+        scope: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    #[arg(
+        long,
+        env = "PAYMENTS_HEALTHCHECK_URL",
+        default_value = "http://127.0.0.1:8080/readyz"
+    )]
+    pub url: String,
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (write durations like 30s, 500ms or 2m)"))
+}
+
+/// A failure to report: one sentence and an exit code (2 for usage or
+/// configuration, 1 for everything else).
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    pub fn failed(message: impl Into<String>) -> Self {
+        CliError {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Config(m) => CliError::usage(m),
+            other => CliError::failed(other.to_string()),
+        }
+    }
+}
+
+impl From<server::BindError> for CliError {
+    fn from(e: server::BindError) -> Self {
+        CliError::failed(e.to_string())
+    }
+}
+
+/// Reads a secret from a file, without its trailing newline.
+fn read_secret_file(path: &PathBuf, what: &str) -> Result<SecretString, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::usage(format!(
+            "cannot read the {what} file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let value = text.trim_end_matches(['\n', '\r']).to_owned();
+    if value.is_empty() {
+        return Err(CliError::usage(format!(
+            "the {what} file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(SecretString::from(value))
+}
+
+fn secret_from(
+    value: &Option<String>,
+    file: &Option<PathBuf>,
+    flag: &str,
+    what: &str,
+) -> Result<Option<SecretString>, CliError> {
+    match (value, file) {
+        (Some(_), Some(_)) => Err(CliError::usage(format!(
+            "set only one of --{flag} and --{flag}-file (or their PAYMENTS_ variables)"
+        ))),
+        (Some(v), None) => Ok(Some(SecretString::from(v.clone()))),
+        (None, Some(path)) => read_secret_file(path, what).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+impl Cli {
+    fn database_url(&self, default: &str) -> Result<SecretString, CliError> {
+        Ok(secret_from(
+            &self.database_url,
+            &self.database_url_file,
+            "database-url",
+            "database URL",
+        )?
+        .unwrap_or_else(|| SecretString::from(default.to_owned())))
+    }
+
+    async fn store(&self, default: &str) -> Result<Store, CliError> {
+        let url = self.database_url(default)?;
+        let options = ConnectOptions {
+            max_connections: self.max_connections,
+            ..ConnectOptions::default()
+        };
+        Ok(Store::connect(url.expose_secret(), &options).await?)
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://payments.db";
+pub const DEMO_DATABASE_URL: &str = "sqlite://payments-demo.db";
+pub const DEMO_ADMIN_EMAIL: &str = "admin@example.org";
+const DEMO_PAYMENTS: u64 = 50_000;
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    telemetry::init_logging(cli.log_format);
+    match &cli.command {
+        Command::Serve(args) => {
+            let config = serve_config(args, cli.max_connections)?;
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            if args.migrate {
+                store.migrate().await?;
+            }
+            serve(store, config, None).await
+        }
+        Command::Migrate => {
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            store.migrate().await?;
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::Seed(args) => {
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            if args.if_empty && store.has_payments().await? {
+                println!("the database already has payments; nothing seeded");
+                return Ok(());
+            }
+            let report = seed::seed(&store, args.count, args.seed, args.days).await?;
+            println!(
+                "seeded {} payments ({} refunds) in {:.1} s ({:.0} payments/s)",
+                report.payments,
+                report.refunds,
+                report.seconds,
+                report.payments as f64 / report.seconds.max(1e-9)
+            );
+            Ok(())
+        }
+        Command::Demo(args) => demo(&cli, args).await,
+        Command::User(UserCommand::Create {
+            email,
+            role,
+            password_stdin,
+        }) => {
+            let email = parse_email(email)?;
+            let role = Role::parse(role)
+                .ok_or_else(|| CliError::usage("--role must be admin or viewer"))?;
+            let (password, generated) = if *password_stdin {
+                (read_password_stdin()?, false)
+            } else {
+                (passwords::generate_password(), true)
+            };
+            let hash = passwords::hash_password(&password).map_err(CliError::failed)?;
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            let user = store.create_user("cli", &email, role, &hash).await?;
+            println!(
+                "created {} user {} ({})",
+                user.role.as_str(),
+                user.email,
+                user.id
+            );
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { name, scope }) => {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 100 {
+                return Err(CliError::usage("--name must be 1 to 100 characters"));
+            }
+            let scope = Scope::parse(scope)
+                .ok_or_else(|| CliError::usage("--scope must be read or write"))?;
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            let (token, secret) = store.create_token("cli", name, scope).await?;
+            println!(
+                "created {} token {} ({}); its secret is shown only now:",
+                scope.as_str(),
+                token.id,
+                token.name
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Token(TokenCommand::List) => {
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            let tokens = store.list_tokens().await?;
+            println!(
+                "{:<36}  {:<5}  {:<8}  {:<20}  {:<20}  NAME",
+                "ID", "SCOPE", "STATE", "CREATED", "LAST USED"
+            );
+            for t in tokens {
+                let when = |ts: Option<crate::domain::Timestamp>| {
+                    ts.map_or("-".to_owned(), |t| {
+                        t.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
+                    })
+                };
+                println!(
+                    "{:<36}  {:<5}  {:<8}  {:<20}  {:<20}  {}",
+                    t.id,
+                    t.scope.as_str(),
+                    if t.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    },
+                    when(Some(t.created_at)),
+                    when(t.last_used_at),
+                    t.name
+                );
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            match store.revoke_token("cli", id).await {
+                Ok(t) => {
+                    println!("revoked token {} ({})", t.id, t.name);
+                    Ok(())
+                }
+                Err(StoreError::NotFound) => {
+                    Err(CliError::failed(format!("there is no token with id {id}")))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Healthcheck(args) => healthcheck(&args.url).await,
+    }
+}
+
+fn parse_email(email: &str) -> Result<String, CliError> {
+    NewPayment::from_json(serde_json::json!({
+        "amount": 1, "currency": "USD", "method": "other",
+        "payer": {"name": "x", "email": email}
+    }))
+    .map(|p| p.payer_email)
+    .map_err(|_| CliError::usage(format!("--email {email:?} is not an email address")))
+}
+
+fn read_password_stdin() -> Result<String, CliError> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        CliError::failed(format!("cannot read the password from standard input: {e}"))
+    })?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.chars().count() < passwords::MIN_PASSWORD_CHARS {
+        return Err(CliError::usage(format!(
+            "the password must be at least {} characters",
+            passwords::MIN_PASSWORD_CHARS
+        )));
+    }
+    Ok(password)
+}
+
+/// The session key: given, or (on a loopback address only) generated for
+/// this process. Replicas must share one key, so a public bind needs it.
+fn session_key(args: &ServeArgs) -> Result<SecretString, CliError> {
+    match secret_from(
+        &args.session_key,
+        &args.session_key_file,
+        "session-key",
+        "session key",
+    )? {
+        Some(key) if key.expose_secret().len() < 64 => Err(CliError::usage(
+            "the session key must be at least 64 characters (try: openssl rand -hex 64)",
+        )),
+        Some(key) => Ok(key),
+        None if args.bind.ip().is_loopback() => Ok(SecretString::from(format!(
+            "{}{}",
+            passwords::generate_password(),
+            crate::storage::accounts::new_secret()
+        ))),
+        None => Err(CliError::usage(
+            "set PAYMENTS_SESSION_KEY (or PAYMENTS_SESSION_KEY_FILE) when listening on a non-loopback address",
+        )),
+    }
+}
+
+fn serve_config(args: &ServeArgs, max_connections: u32) -> Result<ServeConfig, CliError> {
+    let _key = session_key(args)?;
+    Ok(ServeConfig {
+        bind: args.bind,
+        reuse_port: args.reuse_port,
+        drain_delay: args.drain_delay,
+        shutdown_grace: args.shutdown_grace,
+        metrics_bind: args.metrics_bind,
+        trust_proxy: args.trust_proxy,
+        request_timeout: args.request_timeout,
+        max_connections,
+    })
+}
+
+async fn serve(store: Store, config: ServeConfig, banner: Option<String>) -> Result<(), CliError> {
+    let app = Application::build(store, config)?;
+    let addr = app.local_addr();
+    tracing::info!(%addr, metrics = ?app.metrics_addr(), "listening");
+    if let Some(banner) = banner {
+        println!("{}", banner.replace("{addr}", &addr.to_string()));
+    }
+    app.run_until(server::shutdown_signal())
+        .await
+        .map_err(|e| CliError::failed(format!("the server stopped with an error: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn demo(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
+    let config = serve_config(args, cli.max_connections)?;
+    let store = cli.store(DEMO_DATABASE_URL).await?;
+    store.migrate().await?;
+    if !store.has_payments().await? {
+        eprintln!("seeding {DEMO_PAYMENTS} dummy payments…");
+        let report = seed::seed(&store, DEMO_PAYMENTS, 42, 400).await?;
+        eprintln!(
+            "seeded {} payments in {:.1} s",
+            report.payments, report.seconds
+        );
+    }
+    let password = passwords::generate_password();
+    let hash = passwords::hash_password(&password).map_err(CliError::failed)?;
+    match store
+        .set_user_password("demo", DEMO_ADMIN_EMAIL, &hash)
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => {
+            store
+                .create_user("demo", DEMO_ADMIN_EMAIL, Role::Admin, &hash)
+                .await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let (_, secret) = store.create_token("demo", "demo", Scope::Write).await?;
+    let banner = format!(
+        "\nPayments demo is ready.\n  Dashboard:  http://{{addr}}/\n  Login:      {DEMO_ADMIN_EMAIL} / {password}\n  API token:  {secret} (write scope)\n  Try:        curl -H 'Authorization: Bearer {secret}' 'http://{{addr}}/api/v1/payments?limit=3'\n  Stop with Ctrl-C.\n"
+    );
+    serve(store, config, Some(banner)).await
+}
+
+async fn healthcheck(url: &str) -> Result<(), CliError> {
+    use http_body_util::Empty;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|_| CliError::usage(format!("--url {url:?} is not a valid URL")))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(CliError::usage("--url must be an http:// URL"));
+    }
+    let client: Client<_, Empty<axum::body::Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    match tokio::time::timeout(Duration::from_secs(3), client.get(uri)).await {
+        Ok(Ok(response)) if response.status() == hyper::StatusCode::OK => Ok(()),
+        Ok(Ok(response)) => Err(CliError::failed(format!(
+            "not ready: {url} answered {}",
+            response.status()
+        ))),
+        Ok(Err(e)) => Err(CliError::failed(format!(
+            "not ready: cannot reach {url} ({e})"
+        ))),
+        Err(_) => Err(CliError::failed(format!(
+            "not ready: {url} did not answer within 3 s"
+        ))),
+    }
+}
+
+/// Whether stdout is a terminal (progress and colours only there).
+pub fn interactive() -> bool {
+    std::io::stdout().is_terminal()
+}

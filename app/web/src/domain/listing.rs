@@ -1,0 +1,257 @@
+//! Listing payments: filters, page size and keyset cursors.
+
+use chrono::NaiveDate;
+
+use super::money::{Currency, MAX_AMOUNT};
+use super::payment::{Method, Status, Timestamp};
+use super::validate::FieldError;
+
+pub const DEFAULT_LIMIT: i64 = 25;
+pub const MAX_LIMIT: i64 = 100;
+
+/// A position in the keyset order (`created_at` then `id`, newest first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    /// An opaque token for clients: hex of `created_at:id`.
+    pub fn encode(&self) -> String {
+        hex::encode(format!("{}:{}", self.created_at, self.id))
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let bytes = hex::decode(s).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let (ts, id) = text.split_once(':')?;
+        let valid_id = id.len() <= 40
+            && !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid_id {
+            return None;
+        }
+        Some(Cursor {
+            created_at: ts.parse().ok()?,
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// Filters shared by the API list, the dashboard table and the CSV export.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    pub status: Option<Status>,
+    pub method: Option<Method>,
+    pub currency: Option<Currency>,
+    pub campaign: Option<String>,
+    pub q: Option<String>,
+    pub created_gte: Option<Timestamp>,
+    pub created_lt: Option<Timestamp>,
+    pub amount_gte: Option<i64>,
+    pub amount_lte: Option<i64>,
+}
+
+/// Which page of the keyset order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PageFrom {
+    Start,
+    /// Rows after this cursor (older).
+    After(Cursor),
+    /// Rows before this cursor (newer), for "previous" links.
+    Before(Cursor),
+}
+
+/// Raw query parameters as they arrive (all strings, all optional).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RawListParams {
+    pub limit: Option<String>,
+    pub starting_after: Option<String>,
+    pub ending_before: Option<String>,
+    pub status: Option<String>,
+    pub method: Option<String>,
+    pub currency: Option<String>,
+    pub campaign: Option<String>,
+    pub q: Option<String>,
+    pub created_gte: Option<String>,
+    pub created_lt: Option<String>,
+    pub amount_gte: Option<String>,
+    pub amount_lte: Option<String>,
+}
+
+/// A validated list request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListRequest {
+    pub filter: Filter,
+    pub limit: i64,
+    pub from: PageFrom,
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Accepts an RFC 3339 timestamp or a plain date (midnight UTC).
+pub fn parse_instant(s: &str) -> Result<Timestamp, String> {
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(Timestamp::from_datetime(dt.with_timezone(&chrono::Utc)));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(Timestamp::from_datetime(
+            date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+        ));
+    }
+    Err("must be an RFC 3339 timestamp or a date (YYYY-MM-DD)".into())
+}
+
+impl RawListParams {
+    /// Validates the filters only (the CSV export has no paging).
+    pub fn filter(&self) -> Result<Filter, Vec<FieldError>> {
+        fn check<T>(errors: &mut Vec<FieldError>, field: &str, r: Result<T, String>) -> Option<T> {
+            r.map_err(|m| errors.push(FieldError::new(field, m))).ok()
+        }
+        fn at_most(s: &str, max: usize) -> Result<String, String> {
+            if s.chars().count() <= max {
+                Ok(s.to_owned())
+            } else {
+                Err(format!("must be at most {max} characters"))
+            }
+        }
+        fn amount(s: &str) -> Result<i64, String> {
+            s.parse::<i64>()
+                .ok()
+                .filter(|n| (0..=MAX_AMOUNT).contains(n))
+                .ok_or_else(|| format!("must be an integer between 0 and {MAX_AMOUNT}"))
+        }
+        let e = &mut Vec::new();
+        let filter = Filter {
+            status: non_empty(&self.status).and_then(|s| check(e, "status", Status::parse(s))),
+            method: non_empty(&self.method).and_then(|s| check(e, "method", Method::parse(s))),
+            currency: non_empty(&self.currency)
+                .and_then(|s| check(e, "currency", Currency::parse(s).map_err(str::to_owned))),
+            campaign: non_empty(&self.campaign).and_then(|s| check(e, "campaign", at_most(s, 100))),
+            q: non_empty(&self.q).and_then(|s| check(e, "q", at_most(s, 200))),
+            created_gte: non_empty(&self.created_gte)
+                .and_then(|s| check(e, "created_gte", parse_instant(s))),
+            created_lt: non_empty(&self.created_lt)
+                .and_then(|s| check(e, "created_lt", parse_instant(s))),
+            amount_gte: non_empty(&self.amount_gte).and_then(|s| check(e, "amount_gte", amount(s))),
+            amount_lte: non_empty(&self.amount_lte).and_then(|s| check(e, "amount_lte", amount(s))),
+        };
+        if e.is_empty() {
+            Ok(filter)
+        } else {
+            Err(std::mem::take(e))
+        }
+    }
+
+    pub fn list_request(&self) -> Result<ListRequest, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let filter = self.filter().map_err(|e| errors.extend(e)).ok();
+        let limit = match non_empty(&self.limit) {
+            None => Some(DEFAULT_LIMIT),
+            Some(s) => match s.parse::<i64>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => Some(n),
+                _ => {
+                    errors.push(FieldError::new(
+                        "limit",
+                        format!("must be an integer between 1 and {MAX_LIMIT}"),
+                    ));
+                    None
+                }
+            },
+        };
+        let mut cursor = |field: &str, v: &Option<String>| {
+            non_empty(v).and_then(|s| {
+                let c = Cursor::decode(s);
+                if c.is_none() {
+                    errors.push(FieldError::new(
+                        field,
+                        "must be a cursor returned as next_cursor",
+                    ));
+                }
+                c
+            })
+        };
+        let after = cursor("starting_after", &self.starting_after);
+        let before = cursor("ending_before", &self.ending_before);
+        if after.is_some() && before.is_some() {
+            errors.push(FieldError::new(
+                "ending_before",
+                "cannot be combined with starting_after",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let from = match (after, before) {
+            (Some(c), _) => PageFrom::After(c),
+            (None, Some(c)) => PageFrom::Before(c),
+            (None, None) => PageFrom::Start,
+        };
+        Ok(ListRequest {
+            filter: filter.unwrap_or_default(),
+            limit: limit.unwrap_or(DEFAULT_LIMIT),
+            from,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trip_and_garbage() {
+        let c = Cursor {
+            created_at: 1_700_000_000_123_456,
+            id: "pay_abc".into(),
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("zz"), None);
+        assert_eq!(Cursor::decode(&hex::encode("x:pay_abc")), None);
+        assert_eq!(Cursor::decode(&hex::encode("1:pay' OR 1=1")), None);
+    }
+
+    #[test]
+    fn validates_every_parameter() {
+        let raw = RawListParams {
+            limit: Some("0".into()),
+            status: Some("lost".into()),
+            amount_gte: Some("-1".into()),
+            created_lt: Some("soon".into()),
+            starting_after: Some("nope".into()),
+            ..Default::default()
+        };
+        let errors = raw.list_request().unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "status",
+                "created_lt",
+                "amount_gte",
+                "limit",
+                "starting_after"
+            ]
+        );
+    }
+
+    #[test]
+    fn defaults_and_dates() {
+        let req = RawListParams::default().list_request().unwrap();
+        assert_eq!(req.limit, DEFAULT_LIMIT);
+        assert_eq!(req.from, PageFrom::Start);
+        assert_eq!(
+            parse_instant("2026-01-02").unwrap().to_rfc3339(),
+            "2026-01-02T00:00:00.000000Z"
+        );
+        let raw = RawListParams {
+            status: Some("".into()),
+            ..Default::default()
+        };
+        assert_eq!(raw.filter().unwrap(), Filter::default());
+    }
+}

@@ -1,0 +1,16 @@
+//! The domain: money, payments, refunds and their validation. No HTTP, no SQL.
+
+pub mod listing;
+pub mod money;
+pub mod payment;
+pub mod summary;
+pub mod validate;
+
+pub use listing::{Cursor, Filter, ListRequest, PageFrom, RawListParams};
+pub use money::{Currency, MAX_AMOUNT, format_amount, to_major_units};
+pub use payment::{
+    Metadata, Method, NewPayment, NewRefund, Payer, Payment, PaymentPatch, Refund, RefundReason,
+    RefundRefusal, Status, Timestamp, new_id, refund_amount,
+};
+pub use summary::{Breakdown, DailyTotal, RawSummaryParams, Summary, SummaryRequest};
+pub use validate::FieldError;

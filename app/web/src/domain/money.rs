@@ -1,0 +1,112 @@
+//! Money: integer minor units plus an ISO 4217 currency. Never floats.
+
+use std::fmt;
+
+/// The largest amount a single payment may carry, in minor units.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
+
+/// An ISO 4217 currency that has a minor unit (USD, EUR, JPY, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Currency(iso_currency::Currency);
+
+impl Currency {
+    pub const USD: Currency = Currency(iso_currency::Currency::USD);
+
+    /// Parses an upper-case ISO 4217 code. Codes without a minor unit
+    /// (gold, SDRs, test codes) are refused: they are not money we take.
+    pub fn parse(code: &str) -> Result<Self, &'static str> {
+        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err("must be a three-letter upper-case ISO 4217 code, such as USD");
+        }
+        let currency =
+            iso_currency::Currency::from_code(code).ok_or("is not an ISO 4217 currency code")?;
+        if currency.exponent().is_none() {
+            return Err("is not a currency with a minor unit");
+        }
+        Ok(Currency(currency))
+    }
+
+    pub fn code(self) -> &'static str {
+        self.0.code()
+    }
+
+    /// Number of decimal places of the minor unit (2 for USD, 0 for JPY).
+    pub fn exponent(self) -> u32 {
+        u32::from(self.0.exponent().unwrap_or(2))
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Formats minor units as a plain decimal in major units: 123456 USD → "1234.56".
+/// Unknown codes (which the API never stores) fall back to two decimals.
+pub fn to_major_units(amount: i64, currency_code: &str) -> String {
+    let exponent = Currency::parse(currency_code).map_or(2, Currency::exponent);
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    if exponent == 0 {
+        return format!("{sign}{abs}");
+    }
+    let scale = 10u64.pow(exponent);
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / scale,
+        abs % scale,
+        width = exponent as usize
+    )
+}
+
+/// Formats minor units for people: 123456 USD → "1,234.56 USD".
+pub fn format_amount(amount: i64, currency_code: &str) -> String {
+    let plain = to_major_units(amount, currency_code);
+    let (sign, digits) = plain
+        .strip_prefix('-')
+        .map_or(("", plain.as_str()), |rest| ("-", rest));
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    if fraction.is_empty() {
+        format!("{sign}{grouped} {currency_code}")
+    } else {
+        format!("{sign}{grouped}.{fraction} {currency_code}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_codes_with_minor_units() {
+        assert_eq!(Currency::parse("USD").unwrap().exponent(), 2);
+        assert_eq!(Currency::parse("JPY").unwrap().exponent(), 0);
+        assert_eq!(Currency::parse("KWD").unwrap().exponent(), 3);
+        assert!(Currency::parse("usd").is_err());
+        assert!(Currency::parse("XXX").is_err());
+        assert!(Currency::parse("XAU").is_err());
+        assert!(Currency::parse("ABC").is_err());
+        assert!(Currency::parse("US").is_err());
+    }
+
+    #[test]
+    fn formats_by_exponent() {
+        assert_eq!(to_major_units(123456, "USD"), "1234.56");
+        assert_eq!(to_major_units(5, "USD"), "0.05");
+        assert_eq!(to_major_units(-250, "EUR"), "-2.50");
+        assert_eq!(to_major_units(1500, "JPY"), "1500");
+        assert_eq!(to_major_units(1234, "KWD"), "1.234");
+        assert_eq!(format_amount(123456789, "USD"), "1,234,567.89 USD");
+        assert_eq!(format_amount(1000, "JPY"), "1,000 JPY");
+        assert_eq!(format_amount(99, "USD"), "0.99 USD");
+        assert_eq!(format_amount(-100000, "USD"), "-1,000.00 USD");
+    }
+}

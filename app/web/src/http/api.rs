@@ -1,0 +1,397 @@
+//! The JSON API under `/api/v1`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::error::{ApiError, Problem};
+use super::extract::{ApiCaller, ApiQuery, JsonBody, idempotency_key, request_hash};
+use crate::domain::{
+    Cursor, Method, NewPayment, NewRefund, Payment, PaymentPatch, RawListParams, RawSummaryParams,
+    Refund, RefundReason, Status, Summary,
+};
+use crate::storage::payments::{IdempotencyKey, Idempotent};
+
+/// A page of payments, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentList {
+    /// Always `list`.
+    #[schema(value_type = String, example = "list")]
+    pub object: &'static str,
+    pub data: Vec<Payment>,
+    /// More payments exist past this page.
+    pub has_more: bool,
+    /// Pass as `starting_after` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The payer of a new payment.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PayerInput {
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+    #[schema(format = Email, max_length = 254)]
+    email: String,
+}
+
+/// Status a payment may be recorded with.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum InitialStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+/// Body of `POST /api/v1/payments`. Unknown fields are refused.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct CreatePayment {
+    /// In the currency's minor unit (cents for USD, yen for JPY).
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
+    amount: i64,
+    /// ISO 4217 code in upper case.
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
+    currency: String,
+    payer: PayerInput,
+    method: Method,
+    /// Default `succeeded`.
+    status: Option<InitialStatus>,
+    #[schema(min_length = 1, max_length = 100)]
+    campaign: Option<String>,
+    #[schema(max_length = 500)]
+    description: Option<String>,
+    /// The processor's id; unique.
+    #[schema(min_length = 1, max_length = 255)]
+    external_ref: Option<String>,
+    /// At most 20 keys of 1 to 40 characters; string values of at most 500.
+    metadata: Option<BTreeMap<String, String>>,
+    /// RFC 3339, for imports; default now; not in the future.
+    #[schema(format = DateTime)]
+    created_at: Option<String>,
+}
+
+/// Body of `PATCH /api/v1/payments/{id}`: at least one field.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct UpdatePayment {
+    /// Allowed: pending → succeeded, pending → failed.
+    status: Option<Status>,
+    /// Null clears it.
+    #[schema(max_length = 500)]
+    description: Option<String>,
+    /// Replaces the whole map. At most 20 keys of 1 to 40 characters;
+    /// string values of at most 500.
+    metadata: Option<BTreeMap<String, String>>,
+}
+
+/// Body of `POST /api/v1/payments/{id}/refunds`.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct CreateRefund {
+    /// Default: all that remains refundable.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
+    amount: Option<i64>,
+    /// Default `requested_by_customer`.
+    reason: Option<RefundReason>,
+}
+
+/// Filters and paging for the payment list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    /// 1 to 100, default 25.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// A `next_cursor` from an earlier page.
+    starting_after: Option<String>,
+    /// A cursor: the page of newer payments just before it.
+    ending_before: Option<String>,
+    status: Option<Status>,
+    method: Option<Method>,
+    #[param(pattern = "^[A-Z]{3}$")]
+    currency: Option<String>,
+    #[param(max_length = 100)]
+    campaign: Option<String>,
+    /// Matches id, external_ref, payer name or email, description.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// RFC 3339 timestamp or date; inclusive.
+    created_gte: Option<String>,
+    /// RFC 3339 timestamp or date; exclusive.
+    created_lt: Option<String>,
+    #[param(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    amount_gte: Option<i64>,
+    #[param(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    amount_lte: Option<i64>,
+}
+
+/// Range and currency of a summary.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SummaryParams {
+    /// First day (UTC), inclusive; default 29 days before `to`.
+    #[param(format = Date)]
+    from: Option<String>,
+    /// Last day (UTC), inclusive; default today.
+    #[param(format = Date)]
+    to: Option<String>,
+    /// Default USD.
+    #[param(pattern = "^[A-Z]{3}$")]
+    currency: Option<String>,
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn replayed(status: u16, body: String) -> Response {
+    let mut response = json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}
+
+fn mismatch() -> ApiError {
+    ApiError::invalid(vec![crate::domain::FieldError::new(
+        "Idempotency-Key",
+        "was already used with a different request; use a new key",
+    )])
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Record a payment.
+#[utoipa::path(
+    post, path = "/api/v1/payments", tag = "payments",
+    params(("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters; repeats replay the first response")),
+    request_body = CreatePayment,
+    responses(
+        (status = 201, description = "Created (or replayed, with `Idempotent-Replayed: true`)", body = Payment),
+        (status = 400, description = "Malformed JSON or missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Token lacks write scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Duplicate external_ref or key in use", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or key reused with another body", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_payment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let new = NewPayment::from_json(body.clone()).map_err(ApiError::invalid)?;
+    let idem = IdempotencyKey {
+        principal: caller.actor(),
+        key,
+        request_hash: request_hash("POST", "/api/v1/payments", &body),
+    };
+    let outcome = state
+        .store
+        .create_payment(&caller.actor(), Some(&idem), &new, |p| (201, to_json(p)))
+        .await?;
+    Ok(match outcome {
+        Idempotent::Done(payment) => {
+            let location = format!("/api/v1/payments/{}", payment.id);
+            let mut response = json_response(StatusCode::CREATED, to_json(&payment));
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, v);
+            }
+            response
+        }
+        Idempotent::Replay { status, body } => replayed(status, body),
+        Idempotent::Mismatch => return Err(mismatch()),
+    })
+}
+
+/// List payments, newest first, with keyset pagination.
+#[utoipa::path(
+    get, path = "/api/v1/payments", tag = "payments",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of payments", body = PaymentList),
+        (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_payments(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    ApiQuery(params): ApiQuery<RawListParams>,
+) -> Result<Response, ApiError> {
+    let req = params.list_request().map_err(ApiError::invalid)?;
+    let page = state.store.list_payments(&req).await?;
+    let older_exist = match req.from {
+        crate::domain::PageFrom::Before(_) => !page.items.is_empty(),
+        _ => page.has_more,
+    };
+    let next_cursor = page.items.last().filter(|_| older_exist).map(|p| {
+        Cursor {
+            created_at: p.created_at.0,
+            id: p.id.clone(),
+        }
+        .encode()
+    });
+    let list = PaymentList {
+        object: "list",
+        has_more: page.has_more,
+        data: page.items,
+        next_cursor,
+    };
+    Ok(json_response(StatusCode::OK, to_json(&list)))
+}
+
+/// One payment with its refunds.
+#[utoipa::path(
+    get, path = "/api/v1/payments/{id}", tag = "payments",
+    params(("id" = String, Path, description = "Payment id (pay_…)")),
+    responses(
+        (status = 200, description = "The payment with `refunds`", body = Payment),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_payment(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let payment = state.store.payment_with_refunds(&id).await?;
+    Ok(json_response(StatusCode::OK, to_json(&payment)))
+}
+
+/// Change a payment's status, description or metadata.
+#[utoipa::path(
+    patch, path = "/api/v1/payments/{id}", tag = "payments",
+    params(("id" = String, Path, description = "Payment id (pay_…)")),
+    request_body = UpdatePayment,
+    responses(
+        (status = 200, description = "The updated payment", body = Payment),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Token lacks write scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Status change not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_payment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let patch = PaymentPatch::from_json(body).map_err(ApiError::invalid)?;
+    let payment = state
+        .store
+        .update_payment(&caller.actor(), &id, &patch)
+        .await?;
+    Ok(json_response(StatusCode::OK, to_json(&payment)))
+}
+
+/// Refund part or all of a payment.
+#[utoipa::path(
+    post, path = "/api/v1/payments/{id}/refunds", tag = "refunds",
+    params(
+        ("id" = String, Path, description = "Payment id (pay_…)"),
+        ("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters; repeats replay the first response"),
+    ),
+    request_body = CreateRefund,
+    responses(
+        (status = 201, description = "Refunded (or replayed, with `Idempotent-Replayed: true`)", body = Refund),
+        (status = 400, description = "Malformed JSON or missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Token lacks write scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not refundable, or more than remains", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or key reused with another body", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_refund(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let new = NewRefund::from_json(body.clone()).map_err(ApiError::invalid)?;
+    let idem = IdempotencyKey {
+        principal: caller.actor(),
+        key,
+        request_hash: request_hash("POST", &format!("/api/v1/payments/{id}/refunds"), &body),
+    };
+    let outcome = state
+        .store
+        .refund_payment(&caller.actor(), Some(&idem), &id, &new, |r| {
+            (201, to_json(r))
+        })
+        .await?;
+    Ok(match outcome {
+        Idempotent::Done(refund) => json_response(StatusCode::CREATED, to_json(&refund)),
+        Idempotent::Replay { status, body } => replayed(status, body),
+        Idempotent::Mismatch => return Err(mismatch()),
+    })
+}
+
+/// Totals by day, status, method and campaign for one currency.
+#[utoipa::path(
+    get, path = "/api/v1/summary", tag = "summary",
+    params(SummaryParams),
+    responses(
+        (status = 200, description = "Totals over the range", body = Summary),
+        (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn summary(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    ApiQuery(params): ApiQuery<RawSummaryParams>,
+) -> Result<Response, ApiError> {
+    let req = params
+        .validate(chrono::Utc::now().date_naive())
+        .map_err(ApiError::invalid)?;
+    let summary = state.store.summary(&req).await?;
+    Ok(json_response(StatusCode::OK, to_json(&summary)))
+}

@@ -1,0 +1,204 @@
+//! Extractors whose rejections use the API's problem+json shape.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::{Method, header, request::Parts};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::storage::accounts::{Scope, Token};
+
+/// A JSON body: 415 unless `Content-Type: application/json`, 413 over the
+/// body limit, 400 when it is not JSON. Field validation happens later (422).
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as JSON with Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest("the request body could not be read".into())
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+    }
+}
+
+/// Query parameters; a malformed query string is a 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| {
+                ApiError::BadRequest(format!("the query string is not valid: {}", e.body_text()))
+            })
+    }
+}
+
+/// The caller, authenticated by `Authorization: Bearer <token>`. Reads need
+/// any live token; every other method needs the `write` scope.
+pub struct ApiCaller(pub Token);
+
+impl ApiCaller {
+    /// How the audit log names this caller.
+    pub fn actor(&self) -> String {
+        format!("token:{}", self.0.id)
+    }
+}
+
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let secret = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        let token = state
+            .store
+            .authenticate_token(secret)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let reading = matches!(parts.method, Method::GET | Method::HEAD);
+        if !reading && token.scope != Scope::Write {
+            return Err(ApiError::Forbidden(
+                "this token has read scope; writing needs a write token".into(),
+            ));
+        }
+        Ok(ApiCaller(token))
+    }
+}
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The `Idempotency-Key` header: 1–255 visible ASCII characters.
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    let value = headers.get(IDEMPOTENCY_KEY).ok_or_else(|| {
+        ApiError::BadRequest("the Idempotency-Key header is required on POST".into())
+    })?;
+    let bytes = value.as_bytes();
+    if bytes.is_empty() || bytes.len() > 255 || !bytes.iter().all(|b| (0x21..=0x7e).contains(b)) {
+        return Err(ApiError::BadRequest(
+            "the Idempotency-Key header must be 1 to 255 visible ASCII characters".into(),
+        ));
+    }
+    Ok(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// JSON with object keys sorted at every level and no insignificant
+/// whitespace: two bodies that mean the same thing hash the same.
+pub fn canonical_json(value: &Value) -> String {
+    fn write(value: &Value, out: &mut String) {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, key) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(key.clone()).to_string());
+                    out.push(':');
+                    write(&map[key], out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(value, &mut out);
+    out
+}
+
+/// What an idempotency key is bound to: method, path and canonical body.
+pub fn request_hash(method: &str, path: &str, body: &Value) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_bytes());
+    hasher.update(b" ");
+    hasher.update(path.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical_json(body).as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_form_ignores_key_order_and_whitespace() {
+        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, 2], "x": "s"}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a":{"x":"s","y":[1,2]},"b":1}"#).unwrap();
+        assert_eq!(canonical_json(&a), canonical_json(&b));
+        assert_eq!(canonical_json(&a), r#"{"a":{"x":"s","y":[1,2]},"b":1}"#);
+        assert_ne!(
+            request_hash("POST", "/x", &a),
+            request_hash("POST", "/y", &a)
+        );
+        assert_ne!(
+            request_hash("POST", "/x", &a),
+            request_hash("POST", "/x", &json!({"b": 2}))
+        );
+    }
+
+    #[test]
+    fn idempotency_key_rules() {
+        let mut h = axum::http::HeaderMap::new();
+        assert!(idempotency_key(&h).is_err());
+        h.insert(IDEMPOTENCY_KEY, "abc-123".parse().unwrap());
+        assert_eq!(idempotency_key(&h).unwrap(), "abc-123");
+        h.insert(IDEMPOTENCY_KEY, "has space".parse().unwrap());
+        assert!(idempotency_key(&h).is_err());
+        h.insert(IDEMPOTENCY_KEY, "k".repeat(256).parse().unwrap());
+        assert!(idempotency_key(&h).is_err());
+        h.insert(IDEMPOTENCY_KEY, "k".repeat(255).parse().unwrap());
+        assert!(idempotency_key(&h).is_ok());
+    }
+}

@@ -1,0 +1,150 @@
+//! HTTP: the router, shared state, middleware and the mapping of errors to
+//! responses. Handlers live in [`api`] and [`ops`].
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod ops;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
+
+use crate::storage::Store;
+use error::ApiError;
+
+/// Request bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Everything a handler may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Set on SIGTERM: `/readyz` answers 503 so load balancers stop sending.
+    pub draining: Arc<AtomicBool>,
+    pub metrics: PrometheusHandle,
+    pub max_connections: u32,
+    /// Honour `X-Forwarded-For` / `X-Forwarded-Proto` (behind a load balancer).
+    pub trust_proxy: bool,
+    /// Longest time a request may run before it is answered with 503.
+    pub request_timeout: Duration,
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application as one router; tests drive it with `oneshot`.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(
+            "/api/v1/payments",
+            get(api::list_payments).post(api::create_payment),
+        )
+        .route(
+            "/api/v1/payments/{id}",
+            get(api::get_payment).patch(api::update_payment),
+        )
+        .route("/api/v1/payments/{id}/refunds", post(api::create_refund))
+        .route("/api/v1/summary", get(api::summary))
+        .route("/api/v1/openapi.json", get(openapi::openapi_json));
+    let timeout = state.request_timeout;
+    Router::new()
+        .merge(api)
+        .route("/", get(home))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics_authenticated))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(CatchPanicLayer::custom(|_| {
+                    ApiError::Internal("a handler panicked".into()).into_response()
+                }))
+                .layer(middleware::from_fn(observe))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    timeout,
+                ))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
+        .with_state(state)
+}
+
+/// The internal listener (`--metrics-bind`): metrics without authentication.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics_open))
+        .route("/healthz", get(ops::healthz))
+        .with_state(state)
+}
+
+/// Logs one line per request (method, route template, status, latency and
+/// request id — never the query string, which may hold an email) and
+/// records the request metrics.
+async fn observe(request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let span = tracing::info_span!("request", %method, %route, request_id = %request_id);
+    let response = next.run(request).instrument(span.clone()).await;
+    let latency = start.elapsed();
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            latency_ms = latency.as_secs_f64() * 1000.0,
+            "request"
+        );
+    });
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(latency.as_secs_f64());
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed("this method is not allowed on this path".into())
+}
+
+async fn home() -> Html<&'static str> {
+    Html(include_str!("../../templates/home.html"))
+}

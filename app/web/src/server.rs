@@ -1,0 +1,221 @@
+//! Binding listeners, serving, and the graceful shutdown sequence.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::watch;
+
+use crate::http::{self, AppState};
+use crate::storage::Store;
+use crate::telemetry;
+
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub bind: SocketAddr,
+    pub reuse_port: bool,
+    pub drain_delay: Duration,
+    pub shutdown_grace: Duration,
+    pub metrics_bind: Option<SocketAddr>,
+    pub trust_proxy: bool,
+    pub request_timeout: Duration,
+    pub max_connections: u32,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            reuse_port: false,
+            drain_delay: Duration::ZERO,
+            shutdown_grace: Duration::from_secs(30),
+            metrics_bind: None,
+            trust_proxy: false,
+            request_timeout: Duration::from_secs(30),
+            max_connections: 16,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {addr}: {reason}")]
+pub struct BindError {
+    addr: SocketAddr,
+    reason: String,
+}
+
+/// Binds with SO_REUSEADDR and, when asked, SO_REUSEPORT, so that a new
+/// instance can listen on the same port while the old one drains.
+pub fn bind(addr: SocketAddr, reuse_port: bool) -> Result<TcpListener, BindError> {
+    let err = |e: std::io::Error| BindError {
+        addr,
+        reason: match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                "the address is already in use (another instance without --reuse-port?)".into()
+            }
+            std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+            std::io::ErrorKind::AddrNotAvailable => {
+                "the address is not available on this host".into()
+            }
+            _ => e.to_string(),
+        },
+    };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(err)?;
+    socket.set_reuseaddr(true).map_err(err)?;
+    if reuse_port {
+        socket.set_reuseport(true).map_err(err)?;
+    }
+    socket.set_nodelay(true).map_err(err)?;
+    socket.bind(addr).map_err(err)?;
+    socket.listen(1024).map_err(err)
+}
+
+/// A bound, not yet serving, application.
+pub struct Application {
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    state: AppState,
+    config: ServeConfig,
+}
+
+impl Application {
+    /// Binds the listeners (port 0 picks a free port, as tests do).
+    pub fn build(store: Store, config: ServeConfig) -> Result<Application, BindError> {
+        let listener = bind(config.bind, config.reuse_port)?;
+        let metrics_listener = match config.metrics_bind {
+            Some(addr) => Some(bind(addr, config.reuse_port)?),
+            None => None,
+        };
+        let state = AppState {
+            store,
+            draining: Arc::new(AtomicBool::new(false)),
+            metrics: telemetry::metrics_handle(),
+            max_connections: config.max_connections,
+            trust_proxy: config.trust_proxy,
+            request_timeout: config.request_timeout,
+        };
+        Ok(Application {
+            listener,
+            metrics_listener,
+            state,
+            config,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(self.config.bind)
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then: `/readyz` turns 503 at once;
+    /// after the drain delay the listener closes; in-flight requests get up
+    /// to the shutdown grace to finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let Application {
+            listener,
+            metrics_listener,
+            state,
+            config,
+        } = self;
+        let (close_tx, close_rx) = watch::channel(false);
+        let closed = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|closed| *closed).await;
+        };
+
+        let store = state.store.clone();
+        let draining = state.draining.clone();
+        let purge = tokio::spawn(purge_idempotency_keys(store.clone()));
+        let metrics_server = metrics_listener.map(|l| {
+            let app = http::metrics_router(state.clone());
+            tokio::spawn(
+                axum::serve(l, app)
+                    .with_graceful_shutdown(closed(close_rx.clone()))
+                    .into_future(),
+            )
+        });
+        let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(
+            axum::serve(listener, app)
+                .with_graceful_shutdown(closed(close_rx.clone()))
+                .into_future(),
+        );
+
+        shutdown.await;
+        draining.store(true, Ordering::SeqCst);
+        tracing::info!(drain_delay = ?config.drain_delay, "shutting down: readiness is now 503");
+        tokio::time::sleep(config.drain_delay).await;
+        tracing::info!(grace = ?config.shutdown_grace, "closing the listener; finishing in-flight requests");
+        let _ = close_tx.send(true);
+
+        let finished = tokio::time::timeout(config.shutdown_grace, async {
+            let result = server.await;
+            if let Some(m) = metrics_server {
+                let _ = m.await;
+            }
+            result
+        })
+        .await;
+        purge.abort();
+        store.close().await;
+        match finished {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) => Err(std::io::Error::other(join.to_string())),
+            Err(_) => {
+                tracing::warn!("shutdown grace elapsed with requests still running; exiting");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Keys are kept at least 24 hours; older ones are deleted hourly.
+async fn purge_idempotency_keys(store: Store) {
+    let mut interval = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        interval.tick().await;
+        match store.purge_idempotency_keys().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "purged expired idempotency keys"),
+            Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("received SIGINT"),
+        () = terminate => tracing::info!("received SIGTERM"),
+    }
+}

@@ -1,0 +1,367 @@
+//! Dashboard users and API tokens. Only hashes are stored: argon2 for
+//! passwords, SHA-256 for token secrets (random 256-bit values need no
+//! slow hash; a lookup by hash stays one indexed query).
+
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::{Store, StoreError, on_pool};
+use crate::domain::{Timestamp, new_id};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Read,
+    Write,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "read" => Some(Scope::Read),
+            "write" => Some(Scope::Write),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+/// An API token as listed (never with its secret).
+#[derive(Clone, Debug, Serialize)]
+pub struct Token {
+    pub id: String,
+    pub name: String,
+    pub scope: Scope,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: String,
+    name: String,
+    scope: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    fn into_token(self) -> Token {
+        Token {
+            scope: Scope::parse(&self.scope).unwrap_or(Scope::Read),
+            id: self.id,
+            name: self.name,
+            created_at: Timestamp(self.created_at),
+            last_used_at: self.last_used_at.map(Timestamp),
+            revoked_at: self.revoked_at.map(Timestamp),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// The prefix of every token secret, so leaked secrets are recognisable.
+pub const TOKEN_PREFIX: &str = "pmt_";
+
+/// SHA-256 of a token secret, hex-encoded: what the database keeps.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A fresh 256-bit secret from the operating system's CSPRNG.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system has no random source");
+    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
+}
+
+const TOKEN_COLUMNS: &str = "id, name, scope, created_at, last_used_at, revoked_at";
+
+/// `last_used_at` is refreshed at most this often, so authenticated reads do
+/// not each turn into a write.
+const LAST_USED_GRANULARITY_MICROS: i64 = 60_000_000;
+
+impl Store {
+    /// Creates a token and returns it with its secret (shown once).
+    pub async fn create_token(
+        &self,
+        actor: &str,
+        name: &str,
+        scope: Scope,
+    ) -> Result<(Token, String), StoreError> {
+        let secret = new_secret();
+        let now = Timestamp::now();
+        let token = Token {
+            id: new_id("tok"),
+            name: name.to_owned(),
+            scope,
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write()).await?;
+            sqlx::query(
+                "INSERT INTO api_tokens (id, name, scope, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(token.id.as_str())
+            .bind(name)
+            .bind(scope.as_str())
+            .bind(hash_secret(&secret))
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
+                .bind(now.0)
+                .bind(actor)
+                .bind("token.created")
+                .bind(token.id.as_str())
+                .bind(json!({"name": name, "scope": scope}).to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok((token, secret))
+    }
+
+    pub async fn list_tokens(&self) -> Result<Vec<Token>, StoreError> {
+        let rows: Vec<TokenRow> = on_pool!(self, |pool, d| {
+            sqlx::query_as(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at DESC, id DESC"
+            ))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(TokenRow::into_token).collect())
+    }
+
+    /// Revokes a token; revoking twice is not an error.
+    pub async fn revoke_token(&self, actor: &str, id: &str) -> Result<Token, StoreError> {
+        let now = Timestamp::now();
+        let row: Option<TokenRow> = on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write()).await?;
+            let changed = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            )
+            .bind(now.0)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 1 {
+                sqlx::query("INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
+                    .bind(now.0)
+                    .bind(actor)
+                    .bind("token.revoked")
+                    .bind(id)
+                    .bind("{}")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let row = sqlx::query_as(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?"
+            ))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            row
+        });
+        row.map(TokenRow::into_token).ok_or(StoreError::NotFound)
+    }
+
+    /// The live (not revoked) token with this secret, if any.
+    pub async fn authenticate_token(&self, secret: &str) -> Result<Option<Token>, StoreError> {
+        if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
+            return Ok(None);
+        }
+        let hash = hash_secret(secret);
+        let row: Option<TokenRow> = on_pool!(self, |pool, d| {
+            sqlx::query_as(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = ? AND revoked_at IS NULL"
+            ))
+            .bind(&hash)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(token) = row.map(TokenRow::into_token) else {
+            return Ok(None);
+        };
+        let now = Timestamp::now();
+        if token
+            .last_used_at
+            .is_none_or(|t| now.0 - t.0 > LAST_USED_GRANULARITY_MICROS)
+        {
+            on_pool!(self, |pool, d| {
+                sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
+                    .bind(now.0)
+                    .bind(token.id.as_str())
+                    .execute(pool)
+                    .await?;
+            });
+        }
+        Ok(Some(token))
+    }
+
+    /// Creates a dashboard user with an already hashed password.
+    pub async fn create_user(
+        &self,
+        actor: &str,
+        email: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<User, StoreError> {
+        let user = User {
+            id: new_id("usr"),
+            email: email.to_owned(),
+            role,
+            password_hash: password_hash.to_owned(),
+        };
+        let now = Timestamp::now();
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write()).await?;
+            let inserted = sqlx::query(
+                "INSERT INTO users (id, email, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(user.id.as_str())
+            .bind(email)
+            .bind(role.as_str())
+            .bind(password_hash)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await;
+            if let Err(e) = &inserted
+                && d.is_unique_violation(e)
+            {
+                return Err(StoreError::Conflict(format!(
+                    "a user with the email {email} already exists"
+                )));
+            }
+            inserted?;
+            sqlx::query("INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
+                .bind(now.0)
+                .bind(actor)
+                .bind("user.created")
+                .bind(user.id.as_str())
+                .bind(json!({"role": role}).to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(user)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<(String, String, String, String)> = on_pool!(self, |pool, d| {
+            sqlx::query_as("SELECT id, email, role, password_hash FROM users WHERE email = ?")
+                .bind(email)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(id, email, role, password_hash)| User {
+            id,
+            email,
+            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            password_hash,
+        }))
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<(String, String, String, String)> = on_pool!(self, |pool, d| {
+            sqlx::query_as("SELECT id, email, role, password_hash FROM users WHERE id = ?")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(id, email, role, password_hash)| User {
+            id,
+            email,
+            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            password_hash,
+        }))
+    }
+
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, |pool, d| {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+}
+
+impl Store {
+    /// Replaces a user's password hash; `NotFound` when there is no such user.
+    pub async fn set_user_password(
+        &self,
+        actor: &str,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<User, StoreError> {
+        let now = Timestamp::now();
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write()).await?;
+            let row: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = ?")
+                .bind(email)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((id,)) = row else {
+                return Err(StoreError::NotFound);
+            };
+            sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+                .bind(password_hash)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
+                .bind(now.0)
+                .bind(actor)
+                .bind("user.password_changed")
+                .bind(id.as_str())
+                .bind("{}")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        self.user_by_email(email).await?.ok_or(StoreError::NotFound)
+    }
+}

@@ -1,0 +1,124 @@
+//! Every SQL difference between SQLite and MySQL/MariaDB lives here. The rest
+//! of the storage layer writes one statement for both, with `?` placeholders.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    MySql,
+}
+
+impl Dialect {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::MySql => "mysql",
+        }
+    }
+
+    /// SQLite takes the write lock up front (a deferred transaction that reads
+    /// first cannot upgrade once another writer commits); InnoDB locks rows.
+    pub fn begin_write(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::MySql => "BEGIN",
+        }
+    }
+
+    /// Row lock for read-modify-write inside a transaction. SQLite already
+    /// holds the database write lock (see `begin_write`).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::MySql => " FOR UPDATE",
+        }
+    }
+
+    /// `INSERT` that silently skips a row whose key exists.
+    pub fn insert_ignore(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "INSERT OR IGNORE",
+            Dialect::MySql => "INSERT IGNORE",
+        }
+    }
+
+    /// Upsert tail that adds the new row's counters to an existing rollup row.
+    /// (`VALUES()` works on MariaDB and MySQL 8, where it is deprecated but kept.)
+    pub fn rollup_upsert_tail(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                " ON CONFLICT (currency, dimension, day, value) DO UPDATE SET \
+                 count = count + excluded.count, gross = gross + excluded.gross, \
+                 refunded = refunded + excluded.refunded"
+            }
+            Dialect::MySql => {
+                " ON DUPLICATE KEY UPDATE count = count + VALUES(count), \
+                 gross = gross + VALUES(gross), refunded = refunded + VALUES(refunded)"
+            }
+        }
+    }
+
+    /// Case-insensitive substring match. MySQL columns for search use a
+    /// `_ci` collation; SQLite's LIKE already ignores ASCII case.
+    pub fn contains(self, column: &str) -> String {
+        format!("{column} LIKE ? ESCAPE '\\\\'").replace(
+            "\\\\",
+            match self {
+                Dialect::Sqlite => "\\",
+                Dialect::MySql => "\\\\",
+            },
+        )
+    }
+
+    /// Whether an error is a transient lock conflict worth retrying the
+    /// whole transaction for (deadlock, lock wait timeout, SQLite busy).
+    pub fn is_retryable(self, error: &sqlx::Error) -> bool {
+        let Some(db) = error.as_database_error() else {
+            return false;
+        };
+        let code = db.code();
+        match self {
+            // SQLITE_BUSY (5) and its extended codes (…5 = 261, 517, …).
+            Dialect::Sqlite => code.is_some_and(|c| c.parse::<i32>().is_ok_and(|n| n & 0xff == 5)),
+            // MySQL reports SQLSTATE: 40001 deadlock, HY000 with 1205 lock wait timeout.
+            Dialect::MySql => {
+                code.as_deref() == Some("40001")
+                    || db
+                        .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                        .is_some_and(|e| matches!(e.number(), 1205 | 1213))
+            }
+        }
+    }
+
+    /// Whether an error is a unique-key violation.
+    pub fn is_unique_violation(self, error: &sqlx::Error) -> bool {
+        error
+            .as_database_error()
+            .is_some_and(|db| db.is_unique_violation())
+    }
+}
+
+/// Escapes `%`, `_` and the escape character for a LIKE pattern.
+pub fn like_pattern(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for ch in needle.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_escape_per_dialect() {
+        assert_eq!(Dialect::Sqlite.contains("x"), "x LIKE ? ESCAPE '\\'");
+        assert_eq!(Dialect::MySql.contains("x"), "x LIKE ? ESCAPE '\\\\'");
+        assert_eq!(like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
+}

@@ -1,0 +1,299 @@
+//! Storage: pools, migrations and every query. One query layer for SQLite and
+//! MySQL/MariaDB; the statements that differ are in [`dialect`].
+//!
+//! Each backend keeps its native pool (sqlx's `Any` driver cannot decode many
+//! column types), and [`on_pool!`] expands one body of code for both.
+
+pub mod accounts;
+pub mod dialect;
+pub mod payments;
+pub mod rollups;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use dialect::Dialect;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static MYSQL_MIGRATIONS: Migrator = sqlx::migrate!("migrations/mysql");
+
+/// How long a request waits for a pooled connection before the database
+/// counts as unavailable (the API then answers 503 quickly instead of hanging).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is unavailable ({0})")]
+    Unavailable(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut => {
+                StoreError::Unavailable("no database connection became available in time".into())
+            }
+            sqlx::Error::PoolClosed => StoreError::Unavailable("the pool is closed".into()),
+            sqlx::Error::Io(io) => StoreError::Unavailable(io.to_string()),
+            sqlx::Error::Tls(tls) => StoreError::Unavailable(format!("TLS: {tls}")),
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        match e {
+            sqlx::migrate::MigrateError::Execute(inner) => StoreError::from(inner),
+            other => StoreError::Config(format!("migrations failed: {other}")),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    MySql(MySqlPool),
+}
+
+/// Expands `$body` once per backend with `$pool` bound to the native pool and
+/// `$d` to its [`Dialect`]. The code is written once and type-checked twice.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident, $d:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::storage::Pool::Sqlite($pool) => {
+                #[allow(unused_variables)]
+                let $d = $crate::storage::Dialect::Sqlite;
+                $body
+            }
+            $crate::storage::Pool::MySql($pool) => {
+                #[allow(unused_variables)]
+                let $d = $crate::storage::Dialect::MySql;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Runs a write transaction, retrying it (up to three times) when the
+/// database reports a transient lock conflict such as a deadlock.
+macro_rules! retry_tx {
+    ($d:expr, $body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result: Result<_, sqlx::Error> = $body;
+            match result {
+                Err(e) if attempt < 3 && $d.is_retryable(&e) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use retry_tx;
+
+/// A connection pool to one database, SQLite or MySQL/MariaDB.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+/// Connection settings beyond the URL.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            max_connections: 16,
+            acquire_timeout: ACQUIRE_TIMEOUT,
+        }
+    }
+}
+
+impl Store {
+    /// Opens a pool for `url` (`sqlite://…`, `mysql://…` or `mariadb://…`) and
+    /// checks that the database answers. Errors never repeat the URL, which
+    /// may hold a password.
+    pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Store, StoreError> {
+        let scheme = url.split_once(':').map_or("", |(s, _)| s);
+        match scheme {
+            "sqlite" => Self::connect_sqlite(url, options).await,
+            "mysql" | "mariadb" => {
+                let url = match url.strip_prefix("mariadb:") {
+                    Some(rest) => format!("mysql:{rest}"),
+                    None => url.to_owned(),
+                };
+                Self::connect_mysql(&url, options).await
+            }
+            "" => Err(StoreError::Config(
+                "the database URL has no scheme: use sqlite://FILE or mysql://USER:PASSWORD@HOST/DB"
+                    .into(),
+            )),
+            other => Err(StoreError::Config(format!(
+                "unsupported database URL scheme '{other}': use sqlite://FILE or mysql://USER:PASSWORD@HOST/DB"
+            ))),
+        }
+    }
+
+    async fn connect_sqlite(url: &str, options: &ConnectOptions) -> Result<Store, StoreError> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|_| {
+                StoreError::Config("the SQLite URL is not valid (expected sqlite://FILE)".into())
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let filename = opts.get_filename().to_path_buf();
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        // An in-memory database exists per connection: keep exactly one.
+        let max = if in_memory {
+            1
+        } else {
+            options.max_connections.max(1)
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .min_connections(if in_memory { 1 } else { 0 })
+            .idle_timeout(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(1800))
+            })
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(opts)
+            .await
+            .map_err(|e| {
+                StoreError::Config(format!(
+                    "cannot open the SQLite database {}: {} (is the directory writable?)",
+                    filename.display(),
+                    sqlite_reason(&e)
+                ))
+            })?;
+        Ok(Store {
+            pool: Pool::Sqlite(pool),
+            sqlite_file: (!in_memory).then_some(filename),
+        })
+    }
+
+    async fn connect_mysql(url: &str, options: &ConnectOptions) -> Result<Store, StoreError> {
+        let opts = MySqlConnectOptions::from_str(url)
+            .map_err(|_| {
+                StoreError::Config(
+                    "the MySQL URL is not valid (expected mysql://USER:PASSWORD@HOST:PORT/DATABASE)".into(),
+                )
+            })?
+            .charset("utf8mb4");
+        let pool = MySqlPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .max_lifetime(Some(Duration::from_secs(1800)))
+            // A connection that died with the server is found before use.
+            .test_before_acquire(true)
+            .connect_with(opts)
+            .await
+            .map_err(|e| {
+                StoreError::Config(format!("cannot connect to MySQL: {}", mysql_reason(&e)))
+            })?;
+        Ok(Store {
+            pool: Pool::MySql(pool),
+            sqlite_file: None,
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        on_pool!(self, |_pool, d| d)
+    }
+
+    /// Applies pending migrations. Safe when several processes run it at once:
+    /// MySQL takes a named lock (`GET_LOCK`) and a SQLite file is locked with
+    /// `flock` for the duration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let _guard = match &self.sqlite_file {
+                    Some(path) => Some(lock_file(path)?),
+                    None => None,
+                };
+                SQLITE_MIGRATIONS.run(pool).await?;
+            }
+            Pool::MySql(pool) => MYSQL_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A cheap round trip, used by `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, |pool, d| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Connections open and idle, for `/metrics`.
+    pub fn pool_state(&self) -> (u32, usize) {
+        on_pool!(self, |pool, d| (pool.size(), pool.num_idle()))
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |pool, d| pool.close().await)
+    }
+}
+
+fn lock_file(path: &std::path::Path) -> Result<std::fs::File, StoreError> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .open(path)
+        .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
+    // flock is independent of SQLite's own fcntl locks.
+    file.lock()
+        .map_err(|e| StoreError::Config(format!("cannot lock {}: {e}", path.display())))?;
+    Ok(file)
+}
+
+fn sqlite_reason(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn mysql_reason(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Io(io) => format!("the server cannot be reached ({io})"),
+        sqlx::Error::Tls(tls) => format!("TLS failed ({tls})"),
+        sqlx::Error::PoolTimedOut => "the server did not answer in time".to_owned(),
+        other => other.to_string(),
+    }
+}
