@@ -1,0 +1,148 @@
+# CircleCI's OIDC identity provider and a role the pipeline of one project
+# can assume from the master or staging branch only. The role can push to
+# one repository, record the deployed tag, and run the deploy on this
+# environment's web servers through SSM Run Command. Nothing else.
+#
+# The trust is checked on the subject of $CIRCLE_OIDC_TOKEN_V2:
+#   org/<org>/project/<project>/user/<user>/vcs-origin/<repo>/vcs-ref/refs/heads/<branch>
+# so the pipeline must exchange that token (not $CIRCLE_OIDC_TOKEN, whose
+# subject carries no branch).
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.region
+  partition  = data.aws_partition.current.partition
+
+  issuer_host  = "oidc.circleci.com/org/${var.circleci_organization_id}"
+  provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.circleci[0].arn : data.aws_iam_openid_connect_provider.circleci[0].arn
+
+  allowed_subjects = [
+    for branch in var.allowed_branches :
+    "org/${var.circleci_organization_id}/project/${var.circleci_project_id}/user/*/vcs-origin/*/vcs-ref/refs/heads/${branch}"
+  ]
+}
+
+resource "aws_iam_openid_connect_provider" "circleci" {
+  count = var.create_oidc_provider ? 1 : 0
+
+  url            = "https://${local.issuer_host}"
+  client_id_list = [var.circleci_organization_id]
+  tags           = var.tags
+}
+
+data "aws_iam_openid_connect_provider" "circleci" {
+  count = var.create_oidc_provider ? 0 : 1
+
+  url = "https://${local.issuer_host}"
+}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    sid     = "CircleCiProjectOnReleaseBranches"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.issuer_host}:aud"
+      values   = [var.circleci_organization_id]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "${local.issuer_host}:sub"
+      values   = local.allowed_subjects
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name                 = "${var.name}-circleci"
+  description          = "Delivery pipeline of payments (CircleCI) for ${var.environment}"
+  assume_role_policy   = data.aws_iam_policy_document.trust.json
+  max_session_duration = var.max_session_duration_seconds
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "pipeline" {
+  # Registry login has no resource-level permissions.
+  statement {
+    sid       = "RegistryLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "PushTheAppImage"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:CompleteLayerUpload",
+      "ecr:DescribeImages",
+      "ecr:GetDownloadUrlForLayer",
+      "ecr:InitiateLayerUpload",
+      "ecr:PutImage",
+      "ecr:UploadLayerPart",
+    ]
+    resources = [var.ecr_repository_arn]
+  }
+
+  statement {
+    sid       = "RecordTheDeployedImageTag"
+    actions   = ["ssm:GetParameter", "ssm:PutParameter"]
+    resources = [var.image_tag_parameter_arn]
+  }
+
+  statement {
+    sid       = "RunTheDeployDocument"
+    actions   = ["ssm:SendCommand"]
+    resources = ["arn:${local.partition}:ssm:${local.region}::document/AWS-RunShellScript"]
+  }
+
+  statement {
+    sid       = "OnThisEnvironmentsWebServersOnly"
+    actions   = ["ssm:SendCommand"]
+    resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:instance/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ssm:resourceTag/Service"
+      values   = ["payments"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "ssm:resourceTag/Environment"
+      values   = [var.environment]
+    }
+  }
+
+  # Following a command and finding the hosts: read-only calls without
+  # resource-level permissions.
+  statement {
+    sid = "FollowCommandsAndFindHosts"
+    actions = [
+      "ssm:GetCommandInvocation",
+      "ssm:ListCommandInvocations",
+      "ssm:ListCommands",
+      "ec2:DescribeInstances",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "pipeline" {
+  name   = "payments-delivery"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.pipeline.json
+}

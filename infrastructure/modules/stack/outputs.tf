@@ -1,0 +1,54 @@
+output "url" {
+  description = "Address of the site."
+  value       = "https://${module.dns.fqdn}"
+}
+
+output "load_balancer_dns_name" {
+  description = "DNS name of the load balancer."
+  value       = module.load_balancer.dns_name
+}
+
+output "ecr_repository_url" {
+  description = "Repository the pipeline pushes to."
+  value       = module.ecr.repository_url
+}
+
+output "ci_role_arn" {
+  description = "Role the pipeline assumes with its OIDC token."
+  value       = module.ci_access.role_arn
+}
+
+output "image_tag_parameter_name" {
+  description = "SSM parameter the pipeline writes the deployed tag to."
+  value       = module.web.image_tag_parameter_name
+}
+
+output "web_instance_tags" {
+  description = "Tags the pipeline targets with SSM Run Command."
+  value       = module.web.instance_target_tags
+}
+
+output "web_autoscaling_group_name" {
+  description = "Auto Scaling group of the web servers."
+  value       = module.web.autoscaling_group_name
+}
+
+output "app_log_group_name" {
+  description = "CloudWatch log group of the app."
+  value       = module.web.log_group_name
+}
+
+output "database_secret_arn" {
+  description = "RDS-managed master user secret."
+  value       = module.database.master_user_secret_arn
+}
+
+output "session_key_secret_arn" {
+  description = "Session key secret."
+  value       = module.web.session_key_secret_arn
+}
+
+output "database_address" {
+  description = "Database host name (private)."
+  value       = module.database.address
+}

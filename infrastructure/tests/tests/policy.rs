@@ -1,0 +1,596 @@
+//! One test per policy rule on the real Terraform, and for each rule at
+//! least one planted violation in a copy of it that the rule must catch.
+
+mod common;
+
+use common::{Copy, assert_holds};
+use infrastructure_policy::*;
+
+const DATABASE: &str = "modules/database/main.tf";
+const WEB: &str = "modules/web/main.tf";
+const LB: &str = "modules/load_balancer/main.tf";
+const CI: &str = "modules/ci_access/main.tf";
+const STACK: &str = "modules/stack/main.tf";
+const PRODUCTION: &str = "env/production/main.tf";
+
+#[test]
+fn every_rule_is_listed_once() {
+    let mut names: Vec<&str> = RULES.iter().map(|(name, _)| *name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), RULES.len());
+}
+
+#[test]
+fn the_whole_policy_holds() {
+    let violations = check_all(&default_root());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+// Database not public
+
+#[test]
+fn database_is_not_public() {
+    assert_holds(database_not_public);
+}
+
+#[test]
+fn database_not_public_catches_a_public_instance() {
+    Copy::new()
+        .edit(
+            DATABASE,
+            "publicly_accessible    = false",
+            "publicly_accessible    = true",
+        )
+        .assert_caught(database_not_public, "publicly_accessible must be false");
+}
+
+#[test]
+fn database_not_public_catches_a_public_flag_passed_from_an_environment() {
+    let copy = Copy::new();
+    copy.edit(
+        DATABASE,
+        "publicly_accessible    = false",
+        "publicly_accessible    = var.public",
+    )
+    .append(
+        "modules/database/variables.tf",
+        "\nvariable \"public\" {\n  type    = bool\n  default = false\n}\n",
+    )
+    .edit(
+        STACK,
+        "  source = \"../database\"\n",
+        "  source = \"../database\"\n  public = var.environment == \"staging\"\n",
+    );
+    copy.assert_caught(
+        database_not_public,
+        "env/staging module.stack module.database",
+    );
+}
+
+// Database encrypted
+
+#[test]
+fn database_is_encrypted() {
+    assert_holds(database_encrypted);
+}
+
+#[test]
+fn database_encrypted_catches_unencrypted_storage() {
+    Copy::new()
+        .edit(
+            DATABASE,
+            "storage_encrypted     = true",
+            "storage_encrypted     = false",
+        )
+        .assert_caught(database_encrypted, "storage_encrypted must be true");
+}
+
+// Database ingress
+
+#[test]
+fn database_accepts_mysql_from_web_servers_only() {
+    assert_holds(database_ingress_only_from_web);
+}
+
+#[test]
+fn database_ingress_catches_an_address_range() {
+    Copy::new()
+        .edit(
+            DATABASE,
+            "referenced_security_group_id = var.client_security_group_id",
+            "cidr_ipv4                    = \"10.0.0.0/8\"",
+        )
+        .assert_caught(
+            database_ingress_only_from_web,
+            "the source must be the web servers' security group",
+        );
+}
+
+#[test]
+fn database_ingress_catches_a_wider_port_range() {
+    Copy::new()
+        .edit(
+            DATABASE,
+            "  from_port                    = 3306\n",
+            "  from_port                    = 0\n",
+        )
+        .assert_caught(database_ingress_only_from_web, "TCP 3306 only");
+}
+
+#[test]
+fn database_ingress_catches_the_load_balancer_as_source() {
+    Copy::new()
+        .edit(
+            STACK,
+            "client_security_group_id     = module.web.security_group_id",
+            "client_security_group_id     = module.load_balancer.security_group_id",
+        )
+        .assert_caught(
+            database_ingress_only_from_web,
+            "web servers' security group",
+        );
+}
+
+// Web ingress
+
+#[test]
+fn web_servers_accept_the_app_port_from_the_load_balancer_only() {
+    assert_holds(web_ingress_only_from_load_balancer);
+}
+
+#[test]
+fn web_ingress_catches_ssh_from_anywhere() {
+    Copy::new()
+        .append(
+            WEB,
+            r#"
+resource "aws_vpc_security_group_ingress_rule" "ssh" {
+  security_group_id = aws_security_group.this.id
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_ipv4         = "0.0.0.0/0"
+}
+"#,
+        )
+        .assert_caught(
+            web_ingress_only_from_load_balancer,
+            "aws_vpc_security_group_ingress_rule.ssh",
+        );
+}
+
+#[test]
+fn web_ingress_catches_the_app_port_open_to_the_vpc() {
+    Copy::new()
+        .edit(
+            WEB,
+            "referenced_security_group_id = var.lb_security_group_id",
+            "cidr_ipv4                    = \"10.0.0.0/8\"",
+        )
+        .assert_caught(
+            web_ingress_only_from_load_balancer,
+            "only the load balancer group is allowed",
+        );
+}
+
+// Load balancer ingress
+
+#[test]
+fn load_balancer_accepts_http_and_https_only() {
+    assert_holds(load_balancer_ingress_only_http_https);
+}
+
+#[test]
+fn load_balancer_ingress_catches_another_port() {
+    Copy::new()
+        .edit(
+            LB,
+            "  from_port         = 443\n  to_port           = 443\n",
+            "  from_port         = 443\n  to_port           = 8443\n",
+        )
+        .assert_caught(load_balancer_ingress_only_http_https, "TCP 80 or 443 only");
+}
+
+#[test]
+fn load_balancer_ingress_catches_an_extra_rule() {
+    Copy::new()
+        .append(
+            LB,
+            r#"
+resource "aws_security_group_rule" "admin" {
+  type              = "ingress"
+  security_group_id = aws_security_group.this.id
+  protocol          = "tcp"
+  from_port         = 8080
+  to_port           = 8080
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+"#,
+        )
+        .assert_caught(
+            load_balancer_ingress_only_http_https,
+            "aws_security_group_rule.admin",
+        );
+}
+
+// Listeners
+
+#[test]
+fn https_listener_uses_tls12_and_http_redirects() {
+    assert_holds(https_listener_tls12_and_http_redirect);
+}
+
+#[test]
+fn listener_rule_catches_an_old_tls_policy() {
+    Copy::new()
+        .edit(
+            "modules/load_balancer/variables.tf",
+            "default     = \"ELBSecurityPolicy-TLS13-1-2-2021-06\"",
+            "default     = \"ELBSecurityPolicy-2016-08\"",
+        )
+        .assert_caught(
+            https_listener_tls12_and_http_redirect,
+            "ssl_policy must be a TLS 1.2+ policy",
+        );
+}
+
+#[test]
+fn listener_rule_catches_http_serving_content() {
+    Copy::new()
+        .edit(LB, "    type = \"redirect\"\n", "    type = \"forward\"\n")
+        .assert_caught(
+            https_listener_tls12_and_http_redirect,
+            "must only redirect to HTTPS",
+        );
+}
+
+// IMDSv2
+
+#[test]
+fn instances_require_imdsv2() {
+    assert_holds(imdsv2_required);
+}
+
+#[test]
+fn imdsv2_rule_catches_optional_tokens() {
+    Copy::new()
+        .edit(
+            WEB,
+            "http_tokens                 = \"required\"",
+            "http_tokens                 = \"optional\"",
+        )
+        .assert_caught(imdsv2_required, "http_tokens must be \"required\"");
+}
+
+// Volumes
+
+#[test]
+fn volumes_are_encrypted() {
+    assert_holds(volumes_encrypted);
+}
+
+#[test]
+fn volume_rule_catches_an_unencrypted_root_volume() {
+    Copy::new()
+        .edit(
+            WEB,
+            "      encrypted             = true",
+            "      encrypted             = false",
+        )
+        .assert_caught(volumes_encrypted, "ebs.encrypted must be true");
+}
+
+// Database password
+
+#[test]
+fn database_password_is_managed_by_rds() {
+    assert_holds(database_password_managed_by_rds);
+}
+
+#[test]
+fn password_rule_catches_a_password_variable() {
+    Copy::new()
+        .append(
+            "env/staging/variables.tf",
+            "\nvariable \"db_password\" {\n  type      = string\n  sensitive = true\n}\n",
+        )
+        .assert_caught(database_password_managed_by_rds, "variable.db_password");
+}
+
+#[test]
+fn password_rule_catches_a_typed_password() {
+    Copy::new()
+        .edit(
+            DATABASE,
+            "  manage_master_user_password   = true\n",
+            "  password                      = \"change-me\"\n",
+        )
+        .assert_caught(
+            database_password_managed_by_rds,
+            "manage_master_user_password must be true",
+        );
+}
+
+#[test]
+fn password_rule_catches_a_secret_value_in_state() {
+    Copy::new()
+        .edit(
+            WEB,
+            "  secret_string_wo         = ",
+            "  secret_string            = ",
+        )
+        .assert_caught(
+            database_password_managed_by_rds,
+            "would store the secret in the state",
+        );
+}
+
+#[test]
+fn password_rule_catches_web_servers_reading_every_secret() {
+    Copy::new()
+        .edit(
+            WEB,
+            "resources = [var.database_secret_arn, aws_secretsmanager_secret.session_key.arn]",
+            "resources = [\"*\"]",
+        )
+        .assert_caught(
+            database_password_managed_by_rds,
+            "secrets may be read only from",
+        );
+}
+
+// Production database
+
+#[test]
+fn production_database_is_protected() {
+    assert_holds(production_database_protected);
+}
+
+#[test]
+fn production_rule_catches_a_single_az_database() {
+    Copy::new()
+        .edit(
+            PRODUCTION,
+            "db_multi_az                     = true",
+            "db_multi_az                     = false",
+        )
+        .assert_caught(production_database_protected, "multi_az must be true");
+}
+
+#[test]
+fn production_rule_catches_missing_deletion_protection() {
+    Copy::new()
+        .edit(
+            PRODUCTION,
+            "db_deletion_protection          = true",
+            "db_deletion_protection          = false",
+        )
+        .assert_caught(
+            production_database_protected,
+            "deletion_protection must be true",
+        );
+}
+
+#[test]
+fn production_rule_catches_short_backups() {
+    Copy::new()
+        .edit(
+            PRODUCTION,
+            "db_backup_retention_days        = 14",
+            "db_backup_retention_days        = 3",
+        )
+        .assert_caught(production_database_protected, "at least 7 days");
+}
+
+// Backends
+
+#[test]
+fn every_environment_has_an_encrypted_locked_backend() {
+    assert_holds(backends_encrypted_and_locked);
+}
+
+#[test]
+fn backend_rule_catches_missing_locking() {
+    Copy::new()
+        .edit("env/staging/versions.tf", "    use_lockfile = true\n", "")
+        .assert_caught(backends_encrypted_and_locked, "must lock");
+}
+
+#[test]
+fn backend_rule_catches_unencrypted_state() {
+    Copy::new()
+        .edit(
+            "env/test/versions.tf",
+            "encrypt      = true",
+            "encrypt      = false",
+        )
+        .assert_caught(backends_encrypted_and_locked, "encrypt = true");
+}
+
+#[test]
+fn backend_rule_catches_a_shared_state_key() {
+    Copy::new()
+        .edit(
+            "env/test/versions.tf",
+            "payments/test/terraform.tfstate",
+            "payments/staging/terraform.tfstate",
+        )
+        .assert_caught(
+            backends_encrypted_and_locked,
+            "must contain the environment name",
+        );
+}
+
+// Providers
+
+#[test]
+fn providers_are_pinned() {
+    assert_holds(providers_pinned);
+}
+
+#[test]
+fn provider_rule_catches_an_unpinned_aws_provider() {
+    Copy::new()
+        .edit(
+            "modules/ecr/versions.tf",
+            "      version = \">= 6.0.0, < 7.0.0\"\n",
+            "",
+        )
+        .assert_caught(
+            providers_pinned,
+            "modules/ecr: required_providers.aws.version is missing",
+        );
+}
+
+#[test]
+fn provider_rule_catches_an_open_ended_terraform_version() {
+    Copy::new()
+        .edit(
+            "env/production/versions.tf",
+            "required_version = \">= 1.11.0, < 2.0.0\"",
+            "required_version = \">= 1.11.0\"",
+        )
+        .assert_caught(providers_pinned, "has no upper bound");
+}
+
+// Health check
+
+#[test]
+fn health_check_uses_readyz() {
+    assert_holds(health_check_path_is_readyz);
+}
+
+#[test]
+fn health_check_rule_catches_another_path() {
+    Copy::new()
+        .edit(
+            STACK,
+            "health_check_path            = \"/readyz\"",
+            "health_check_path            = \"/healthz\"",
+        )
+        .assert_caught(
+            health_check_path_is_readyz,
+            "health_check.path must be \"/readyz\"",
+        );
+}
+
+// CI role
+
+#[test]
+fn ci_role_is_least_privilege_and_pinned() {
+    assert_holds(ci_role_least_privilege);
+}
+
+#[test]
+fn ci_rule_catches_a_wildcard_action() {
+    Copy::new()
+        .edit(CI, "      \"ecr:PutImage\",\n", "      \"ecr:*\",\n")
+        .assert_caught(ci_role_least_privilege, "\"ecr:*\" is a wildcard");
+}
+
+#[test]
+fn ci_rule_catches_any_project_of_the_organisation() {
+    Copy::new()
+        .edit(
+            CI,
+            "/project/${var.circleci_project_id}/user/*",
+            "/project/*/user/*",
+        )
+        .assert_caught(
+            ci_role_least_privilege,
+            "must name the organisation and the project",
+        );
+}
+
+#[test]
+fn ci_rule_catches_a_feature_branch() {
+    Copy::new()
+        .edit(
+            "env/staging/main.tf",
+            "ci_allowed_branches      = [\"staging\"]",
+            "ci_allowed_branches      = [\"staging\", \"feature-x\"]",
+        )
+        .assert_caught(
+            ci_role_least_privilege,
+            "branch \"feature-x\" is not a release branch",
+        );
+}
+
+#[test]
+fn ci_rule_catches_a_trust_without_audience() {
+    Copy::new()
+        .edit(
+            CI,
+            "      test     = \"StringEquals\"\n      variable = \"${local.issuer_host}:aud\"",
+            "      test     = \"StringLike\"\n      variable = \"${local.issuer_host}:aud\"",
+        )
+        .assert_caught(
+            ci_role_least_privilege,
+            "must require the organisation's audience",
+        );
+}
+
+#[test]
+fn ci_rule_catches_an_administrator_policy() {
+    Copy::new()
+        .append(
+            CI,
+            r#"
+resource "aws_iam_role_policy_attachment" "admin" {
+  role       = aws_iam_role.this.name
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+"#,
+        )
+        .assert_caught(ci_role_least_privilege, "must not carry managed policies");
+}
+
+// Deregistration delay and drain delay
+
+#[test]
+fn deregistration_delay_fits_in_the_drain_delay() {
+    assert_holds(deregistration_delay_within_drain_delay);
+}
+
+#[test]
+fn drain_rule_catches_a_drain_shorter_than_deregistration() {
+    Copy::new()
+        .edit(
+            PRODUCTION,
+            "drain_delay_seconds          = 35",
+            "drain_delay_seconds          = 20",
+        )
+        .assert_caught(
+            deregistration_delay_within_drain_delay,
+            "exceeds the app's drain delay of 20 s",
+        );
+}
+
+#[test]
+fn drain_rule_catches_the_default_deregistration_delay() {
+    Copy::new()
+        .edit(
+            LB,
+            "  deregistration_delay = var.deregistration_delay_seconds\n",
+            "",
+        )
+        .assert_caught(
+            deregistration_delay_within_drain_delay,
+            "deregistration_delay not set exceeds",
+        );
+}
+
+#[test]
+fn drain_rule_catches_user_data_without_a_drain_delay() {
+    Copy::new()
+        .edit(
+            "modules/web/templates/user-data.sh.tftpl",
+            "PAYMENTS_DRAIN_DELAY=${DRAIN_DELAY_SECONDS}s\n",
+            "",
+        )
+        .assert_caught(
+            deregistration_delay_within_drain_delay,
+            "no user data sets PAYMENTS_DRAIN_DELAY",
+        );
+}
