@@ -1,0 +1,249 @@
+#!/usr/bin/env bats
+# deploy/ec2/swap-container.sh against a fake docker: the order of operations,
+# the rollback when the new container never becomes ready, and the exit codes.
+
+# shellcheck source-path=SCRIPTDIR source=lib/common.bash
+source "$BATS_TEST_DIRNAME/lib/common.bash"
+
+old_image="123456789012.dkr.ecr.us-east-1.amazonaws.com/payments:1.2.3"
+new_image="123456789012.dkr.ecr.us-east-1.amazonaws.com/payments:1.3.0"
+
+setup() {
+  use_fakes
+  swap="$project_root/deploy/ec2/swap-container.sh"
+  export PAYMENTS_ENV_FILE="$BATS_TEST_TMPDIR/payments.env"
+  export PAYMENTS_SECRETS_DIR="$BATS_TEST_TMPDIR/secrets"
+  export PAYMENTS_SWAP_LOCK="$BATS_TEST_TMPDIR/swap.lock"
+  export READY_TIMEOUT_SECONDS=2 POLL_INTERVAL_SECONDS=0 READY_PASSES=3
+  echo "PAYMENTS_METRICS_BIND=" >"$PAYMENTS_ENV_FILE"
+}
+
+# A container that was running before the swap: name, image, ready (yes/no).
+existing_container() {
+  local dir="$FAKE_STATE/containers/$1"
+  mkdir -p "$dir"
+  echo "sha256:$(printf '%s' "$2" | sha256sum | cut -c1-64)" >"$dir/image"
+  echo true >"$dir/running"
+  echo "${3:-yes}" >"$dir/ready"
+  echo 0 >"$dir/execs"
+}
+
+container_image() {
+  cat "$FAKE_STATE/containers/$1/image"
+}
+
+image_id() {
+  echo "sha256:$(printf '%s' "$1" | sha256sum | cut -c1-64)"
+}
+
+new_container_name() {
+  grep -o -m 1 -- '--name payments-[0-9]*-[0-9]*' "$FAKE_STATE/calls" | cut -d' ' -f2
+}
+
+@test "swap: pull, start beside the old one, wait for ready, stop the old one, rename" {
+  existing_container payments "$old_image"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  new_name="$(new_container_name)"
+  assert_call_order \
+    "docker pull --quiet $new_image" \
+    "docker run --detach --name $new_name" \
+    "docker exec $new_name payments healthcheck" \
+    "docker stop --time 50 payments" \
+    "stopped payments" \
+    "docker rm payments" \
+    "docker rename $new_name payments"
+  [ "$(count_calls "docker exec $new_name payments healthcheck")" -eq 3 ]
+  [ "$(container_image payments)" = "$(image_id "$new_image")" ]
+  [ ! -e "$FAKE_STATE/containers/$new_name" ]
+}
+
+@test "the new container shares the port: host network, SO_REUSEPORT, env file, drain settings" {
+  existing_container payments "$old_image"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  run_call="$(grep -F 'docker run' "$FAKE_STATE/calls")"
+  [[ "$run_call" == *"--network host"* ]]
+  [[ "$run_call" == *"--env PAYMENTS_REUSE_PORT=true"* ]]
+  [[ "$run_call" == *"--env PAYMENTS_BIND=0.0.0.0:8080"* ]]
+  [[ "$run_call" == *"--env-file $PAYMENTS_ENV_FILE"* ]]
+  [[ "$run_call" == *"--env PAYMENTS_DRAIN_DELAY=10s"* ]]
+  [[ "$run_call" == *"--env PAYMENTS_SHUTDOWN_GRACE=30s"* ]]
+  [[ "$run_call" == *"--stop-timeout 50"* ]]
+  [[ "$run_call" == *"--read-only"* && "$run_call" == *"--cap-drop ALL"* && "$run_call" == *"--user 10001:10001"* ]]
+  [[ "$run_call" == *"$new_image serve" ]]
+}
+
+@test "secrets in the secrets directory are mounted and passed as *_FILE" {
+  mkdir -p "$PAYMENTS_SECRETS_DIR"
+  touch "$PAYMENTS_SECRETS_DIR/database-url" "$PAYMENTS_SECRETS_DIR/session-key"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  run_call="$(grep -F 'docker run' "$FAKE_STATE/calls")"
+  [[ "$run_call" == *"--volume $PAYMENTS_SECRETS_DIR:/run/secrets/payments:ro"* ]]
+  [[ "$run_call" == *"PAYMENTS_DATABASE_URL_FILE=/run/secrets/payments/database-url"* ]]
+  [[ "$run_call" == *"PAYMENTS_SESSION_KEY_FILE=/run/secrets/payments/session-key"* ]]
+}
+
+@test "first start on a fresh host: no old container to stop" {
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  refute_called "docker stop"
+  assert_call_order "docker pull" "docker run" "docker rename"
+  [ "$(container_image payments)" = "$(image_id "$new_image")" ]
+}
+
+@test "idempotent: the same image already running and ready changes nothing" {
+  existing_container payments "$new_image"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"nothing to do"* ]]
+  assert_call_order "docker pull" "docker exec payments payments healthcheck"
+  refute_called "docker run"
+  refute_called "docker stop"
+  refute_called "docker rename"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  refute_called "docker run"
+}
+
+@test "the same image in a container that is not ready is replaced" {
+  existing_container payments "$new_image" no
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  assert_call_order "docker run" "docker stop --time 50 payments" "docker rename"
+}
+
+@test "pull failure: exit 3, nothing started, the old container untouched" {
+  existing_container payments "$old_image"
+  FAKE_DOCKER_PULL_FAIL=1 run "$swap" "$new_image"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"could not pull"* ]]
+  refute_called "docker run"
+  refute_called "docker stop"
+  refute_called "docker rm"
+  [ "$(cat "$FAKE_STATE/containers/payments/running")" = "true" ]
+  [ "$(container_image payments)" = "$(image_id "$old_image")" ]
+}
+
+@test "never ready: the new container is removed within the timeout, the old one keeps serving" {
+  existing_container payments "$old_image"
+  start=$SECONDS
+  FAKE_DOCKER_NEW_READY=never READY_TIMEOUT_SECONDS=1 POLL_INTERVAL_SECONDS=0.1 run "$swap" "$new_image"
+  [ "$status" -eq 5 ]
+  ((SECONDS - start < 10))
+  new_name="$(new_container_name)"
+  assert_call_order \
+    "docker run --detach --name $new_name" \
+    "docker exec $new_name payments healthcheck" \
+    "docker logs --tail 50 $new_name" \
+    "docker stop --time 50 $new_name" \
+    "docker rm --force $new_name"
+  refute_call_exactly "docker stop --time 50 payments"
+  refute_called "docker rename"
+  [ ! -e "$FAKE_STATE/containers/$new_name" ]
+  [ "$(cat "$FAKE_STATE/containers/payments/running")" = "true" ]
+  [ "$(container_image payments)" = "$(image_id "$old_image")" ]
+}
+
+@test "a new container that exits at once is rolled back without waiting for the timeout" {
+  existing_container payments "$old_image"
+  start=$SECONDS
+  FAKE_DOCKER_NEW_READY=exit READY_TIMEOUT_SECONDS=30 run "$swap" "$new_image"
+  [ "$status" -eq 5 ]
+  ((SECONDS - start < 10))
+  refute_called "docker exec payments-"
+  refute_call_exactly "docker stop --time 50 payments"
+  [ "$(container_image payments)" = "$(image_id "$old_image")" ]
+}
+
+@test "readiness must hold: a probe that keeps failing every other time never passes" {
+  existing_container payments "$old_image"
+  FAKE_DOCKER_NEW_READY=flaky READY_TIMEOUT_SECONDS=1 POLL_INTERVAL_SECONDS=0.05 run "$swap" "$new_image"
+  [ "$status" -eq 5 ]
+  [ "$(container_image payments)" = "$(image_id "$old_image")" ]
+}
+
+@test "a probe that hangs is cut off, and the swap still ends within its bounds" {
+  existing_container payments "$old_image"
+  start=$SECONDS
+  FAKE_DOCKER_NEW_READY=hang PROBE_TIMEOUT_SECONDS=1 READY_TIMEOUT_SECONDS=1 run "$swap" "$new_image"
+  [ "$status" -eq 5 ]
+  ((SECONDS - start < 15))
+  [ "$(container_image payments)" = "$(image_id "$old_image")" ]
+}
+
+@test "a slow start is waited for" {
+  existing_container payments "$old_image"
+  FAKE_DOCKER_NEW_READY=after:4 run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  new_name="$(new_container_name)"
+  [ "$(count_calls "docker exec $new_name payments healthcheck")" -eq 6 ]
+  [ "$(container_image payments)" = "$(image_id "$new_image")" ]
+}
+
+@test "slow stop: the old container gets drain + grace + margin, and removal waits for it" {
+  existing_container payments "$old_image"
+  start=$SECONDS
+  FAKE_DOCKER_STOP_SECONDS=2 DRAIN_DELAY_SECONDS=5 SHUTDOWN_GRACE_SECONDS=20 STOP_MARGIN_SECONDS=5 run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  ((SECONDS - start >= 2))
+  new_name="$(new_container_name)"
+  assert_call_order \
+    "--env PAYMENTS_DRAIN_DELAY=5s" \
+    "docker exec $new_name payments healthcheck" \
+    "docker stop --time 30 payments" \
+    "stopped payments" \
+    "docker rm payments" \
+    "docker rename $new_name payments"
+}
+
+@test "an old container that will not stop: exit 6, the new one keeps serving" {
+  existing_container payments "$old_image"
+  FAKE_DOCKER_STOP_FAIL=1 run "$swap" "$new_image"
+  [ "$status" -eq 6 ]
+  new_name="$(new_container_name)"
+  refute_called "docker rename"
+  [ "$(cat "$FAKE_STATE/containers/$new_name/running")" = "true" ]
+}
+
+@test "start failure: exit 4, the half-created container removed, the old one untouched" {
+  existing_container payments "$old_image"
+  FAKE_DOCKER_RUN_FAIL=1 run "$swap" "$new_image"
+  [ "$status" -eq 4 ]
+  new_name="$(new_container_name)"
+  assert_call_order "docker run" "docker rm --force $new_name"
+  refute_called "docker stop"
+  [ ! -e "$FAKE_STATE/containers/$new_name" ]
+  [ "$(container_image payments)" = "$(image_id "$old_image")" ]
+}
+
+@test "containers left by an interrupted swap are retired too" {
+  existing_container payments "$old_image"
+  existing_container payments-20260101000000-42 "$old_image"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  assert_called "docker stop --time 50 payments-20260101000000-42"
+  assert_called "docker stop --time 50 payments"
+  [ "$(ls "$FAKE_STATE/containers")" = "payments" ]
+}
+
+@test "usage and host configuration errors exit 2 and change nothing" {
+  run "$swap"
+  [ "$status" -eq 2 ]
+  run "$swap" a b
+  [ "$status" -eq 2 ]
+  PAYMENTS_ENV_FILE="$BATS_TEST_TMPDIR/missing.env" run "$swap" "$new_image"
+  [ "$status" -eq 2 ]
+  DRAIN_DELAY_SECONDS=10s run "$swap" "$new_image"
+  [ "$status" -eq 2 ]
+  [ ! -s "$FAKE_STATE/calls" ]
+}
+
+@test "a second swap while one runs exits 7" {
+  exec 8>"$PAYMENTS_SWAP_LOCK"
+  flock 8
+  run "$swap" "$new_image"
+  [ "$status" -eq 7 ]
+  [ ! -s "$FAKE_STATE/calls" ]
+}
