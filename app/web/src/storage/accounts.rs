@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::text::Text;
 use super::{Store, StoreError, on_pool};
 use crate::domain::{Timestamp, new_id};
 
@@ -70,9 +71,9 @@ pub struct Token {
 
 #[derive(sqlx::FromRow)]
 struct TokenRow {
-    id: String,
-    name: String,
-    scope: String,
+    id: Text,
+    name: Text,
+    scope: Text,
     created_at: i64,
     last_used_at: Option<i64>,
     revoked_at: Option<i64>,
@@ -82,8 +83,8 @@ impl TokenRow {
     fn into_token(self) -> Token {
         Token {
             scope: Scope::parse(&self.scope).unwrap_or(Scope::Read),
-            id: self.id,
-            name: self.name,
+            id: self.id.0,
+            name: self.name.0,
             created_at: Timestamp(self.created_at),
             last_used_at: self.last_used_at.map(Timestamp),
             revoked_at: self.revoked_at.map(Timestamp),
@@ -291,32 +292,32 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let row: Option<(String, String, String, String)> = on_pool!(self, |pool, d| {
+        let row: Option<(Text, Text, Text, Text)> = on_pool!(self, |pool, d| {
             sqlx::query_as("SELECT id, email, role, password_hash FROM users WHERE email = ?")
                 .bind(email)
                 .fetch_optional(pool)
                 .await?
         });
         Ok(row.map(|(id, email, role, password_hash)| User {
-            id,
-            email,
+            id: id.0,
+            email: email.0,
             role: Role::parse(&role).unwrap_or(Role::Viewer),
-            password_hash,
+            password_hash: password_hash.0,
         }))
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
-        let row: Option<(String, String, String, String)> = on_pool!(self, |pool, d| {
+        let row: Option<(Text, Text, Text, Text)> = on_pool!(self, |pool, d| {
             sqlx::query_as("SELECT id, email, role, password_hash FROM users WHERE id = ?")
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
         });
         Ok(row.map(|(id, email, role, password_hash)| User {
-            id,
-            email,
+            id: id.0,
+            email: email.0,
             role: Role::parse(&role).unwrap_or(Role::Viewer),
-            password_hash,
+            password_hash: password_hash.0,
         }))
     }
 
@@ -340,7 +341,7 @@ impl Store {
         let now = Timestamp::now();
         on_pool!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write()).await?;
-            let row: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = ?")
+            let row: Option<(Text,)> = sqlx::query_as("SELECT id FROM users WHERE email = ?")
                 .bind(email)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -349,14 +350,14 @@ impl Store {
             };
             sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
                 .bind(password_hash)
-                .bind(id.as_str())
+                .bind(id.0.as_str())
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
                 .bind(now.0)
                 .bind(actor)
                 .bind("user.password_changed")
-                .bind(id.as_str())
+                .bind(id.0.as_str())
                 .bind("{}")
                 .execute(&mut *tx)
                 .await?;

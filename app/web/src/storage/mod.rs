@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod dialect;
 pub mod payments;
 pub mod rollups;
+pub mod text;
 
 use std::str::FromStr;
 use std::time::Duration;

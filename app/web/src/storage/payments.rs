@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::dialect::{Dialect, like_pattern};
 use super::rollups::{Deltas, Subject};
+use super::text::Text;
 use super::{Store, StoreError, on_pool, retry_tx};
 use crate::domain::{
     Breakdown, DailyTotal, Filter, ListRequest, Metadata, Method, NewPayment, NewRefund, PageFrom,
@@ -21,18 +22,18 @@ pub(crate) const PAYMENT_COLUMNS: &str = "id, amount, amount_refunded, currency,
 
 #[derive(Clone, sqlx::FromRow)]
 pub(crate) struct PaymentRow {
-    id: String,
+    id: Text,
     amount: i64,
     amount_refunded: i64,
-    currency: String,
-    status: String,
-    method: String,
-    payer_name: String,
-    payer_email: String,
-    campaign: Option<String>,
-    description: Option<String>,
-    external_ref: Option<String>,
-    metadata: String,
+    currency: Text,
+    status: Text,
+    method: Text,
+    payer_name: Text,
+    payer_email: Text,
+    campaign: Option<Text>,
+    description: Option<Text>,
+    external_ref: Option<Text>,
+    metadata: Text,
     created_at: i64,
     updated_at: i64,
 }
@@ -48,20 +49,20 @@ impl PaymentRow {
         let metadata: Metadata =
             serde_json::from_str(&self.metadata).map_err(|_| corrupt("metadata", &self.id))?;
         Ok(Payment {
-            id: self.id,
+            id: self.id.0,
             object: "payment",
             amount: self.amount,
             amount_refunded: self.amount_refunded,
-            currency: self.currency,
+            currency: self.currency.0,
             status,
             method,
             payer: Payer {
-                name: self.payer_name,
-                email: self.payer_email,
+                name: self.payer_name.0,
+                email: self.payer_email.0,
             },
-            campaign: self.campaign,
-            description: self.description,
-            external_ref: self.external_ref,
+            campaign: self.campaign.map(String::from),
+            description: self.description.map(String::from),
+            external_ref: self.external_ref.map(String::from),
             metadata,
             created_at: Timestamp(self.created_at),
             updated_at: Timestamp(self.updated_at),
@@ -82,10 +83,10 @@ impl PaymentRow {
 
 #[derive(sqlx::FromRow)]
 struct RefundRow {
-    id: String,
-    payment_id: String,
+    id: Text,
+    payment_id: Text,
     amount: i64,
-    reason: String,
+    reason: Text,
     created_at: i64,
 }
 
@@ -93,9 +94,9 @@ impl RefundRow {
     fn into_refund(self) -> Result<Refund, StoreError> {
         Ok(Refund {
             reason: RefundReason::parse(&self.reason).map_err(|_| corrupt("reason", &self.id))?,
-            id: self.id,
+            id: self.id.0,
             object: "refund",
-            payment_id: self.payment_id,
+            payment_id: self.payment_id.0,
             amount: self.amount,
             created_at: Timestamp(self.created_at),
         })
@@ -103,14 +104,14 @@ impl RefundRow {
 }
 
 /// One entry of a payment's audit trail.
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
     pub occurred_at: i64,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    pub details: String,
+    pub actor: Text,
+    pub action: Text,
+    pub subject: Text,
+    pub details: Text,
 }
 
 /// An idempotency key as claimed by one principal (token or user).
@@ -185,7 +186,7 @@ macro_rules! claim_key {
         if claimed {
             None
         } else {
-            let row: Option<(String, Option<i32>, Option<String>)> = sqlx::query_as(
+            let row: Option<(Text, Option<i32>, Option<Text>)> = sqlx::query_as(
                 "SELECT request_hash, status_code, response_body FROM idempotency_keys \
                  WHERE principal = ? AND idem_key = ?",
             )
@@ -194,10 +195,10 @@ macro_rules! claim_key {
             .fetch_optional(&mut *$tx)
             .await?;
             Some(match row {
-                Some((hash, _, _)) if hash != key.request_hash => Idempotent::Mismatch,
+                Some((hash, _, _)) if hash.0 != key.request_hash => Idempotent::Mismatch,
                 Some((_, Some(status), Some(body))) => Idempotent::Replay {
                     status: u16::try_from(status).unwrap_or(500),
-                    body,
+                    body: body.0,
                 },
                 // Claimed by a transaction that has not committed yet: only
                 // possible when the lock wait gave up; report it as busy.
@@ -697,7 +698,7 @@ impl Store {
         let from = req.from.format("%Y-%m-%d").to_string();
         let to = req.to.format("%Y-%m-%d").to_string();
         let currency = req.currency.code();
-        type Row = (String, String, String, i64, i64, i64);
+        type Row = (Text, Text, Text, i64, i64, i64);
         let rows: Vec<Row> = on_pool!(self, |pool, d| {
             sqlx::query_as(
                 "SELECT dimension, day, value, count, gross, refunded FROM daily_rollups \
@@ -730,7 +731,7 @@ impl Store {
         let (mut by_status, mut by_method, mut by_campaign) =
             (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
         for (dimension, day, value, count, gross, refunded) in rows {
-            let map: &mut BTreeMap<String, Breakdown> = match dimension.as_str() {
+            let map: &mut BTreeMap<String, Breakdown> = match &*dimension {
                 "total" => {
                     if let Some(entry) = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
                         .ok()
@@ -746,7 +747,7 @@ impl Store {
                 "method" => &mut by_method,
                 _ => &mut by_campaign,
             };
-            let b = map.entry(value).or_default();
+            let b = map.entry(value.0).or_default();
             b.count += count;
             b.gross += gross;
             b.refunded += refunded;
@@ -778,7 +779,7 @@ impl Store {
 
     /// Currencies that have any recorded payment, most used first.
     pub async fn currencies(&self) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = on_pool!(self, |pool, d| {
+        let rows: Vec<(Text,)> = on_pool!(self, |pool, d| {
             sqlx::query_as(
                 "SELECT currency FROM daily_rollups WHERE dimension = 'status' \
                  GROUP BY currency ORDER BY SUM(count) DESC, currency",
@@ -786,7 +787,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        Ok(rows.into_iter().map(|(c,)| c).collect())
+        Ok(rows.into_iter().map(|(c,)| c.0).collect())
     }
 
     /// Forgets idempotency keys older than the retention period.
@@ -803,7 +804,7 @@ impl Store {
 
     /// Whether any payment exists.
     pub async fn has_payments(&self) -> Result<bool, StoreError> {
-        let row: Option<(String,)> = on_pool!(self, |pool, d| {
+        let row: Option<(Text,)> = on_pool!(self, |pool, d| {
             sqlx::query_as("SELECT id FROM payments LIMIT 1")
                 .fetch_optional(pool)
                 .await?
