@@ -68,7 +68,7 @@ impl Generator {
     pub fn next_payment(&mut self) -> SeedPayment {
         self.serial += 1;
         let rng = &mut self.rng;
-        let created_at = Timestamp(self.anchor.0 - rng.random_range(0..self.days * DAY_MICROS));
+        let created_at = Timestamp(self.anchor.0 - 1 - rng.random_range(0..self.days * DAY_MICROS));
         let date = created_at.to_datetime();
         let first: String = FirstName().fake_with_rng(rng);
         let last: String = LastName().fake_with_rng(rng);
@@ -304,7 +304,7 @@ mod tests {
         assert!(xs.iter().any(|p| p.new.currency.code() != "USD"));
         for p in &xs {
             assert!(p.new.amount >= 1);
-            assert!(p.created_at <= anchor && p.created_at.0 >= anchor.0 - 400 * DAY_MICROS);
+            assert!(p.created_at < anchor && p.created_at.0 >= anchor.0 - 400 * DAY_MICROS - 1);
             assert!(p.new.payer_email.contains("@example."));
             for (_, amount, at, _) in &p.refunds {
                 assert!(*amount <= p.new.amount && *at >= p.created_at && *at <= anchor);

@@ -19,19 +19,28 @@ async fn create_returns_the_payment_and_location() {
         let p = &r.json;
         let id = p["id"].as_str().unwrap();
         assert!(id.starts_with("pay_"));
-        assert_eq!(r.header("location"), Some(format!("/api/v1/payments/{id}").as_str()));
+        assert_eq!(
+            r.header("location"),
+            Some(format!("/api/v1/payments/{id}").as_str())
+        );
         assert_eq!(p["object"], "payment");
         assert_eq!(p["amount"], 2500);
         assert_eq!(p["amount_refunded"], 0);
         assert_eq!(p["currency"], "USD");
         assert_eq!(p["status"], "succeeded");
         assert_eq!(p["method"], "card");
-        assert_eq!(p["payer"], json!({"name": "Ada Reader", "email": "ada@example.org"}));
+        assert_eq!(
+            p["payer"],
+            json!({"name": "Ada Reader", "email": "ada@example.org"})
+        );
         assert_eq!(p["campaign"], "2026-year-end");
         assert_eq!(p["external_ref"], "ch_ABC123");
         assert_eq!(p["metadata"], json!({"source": "form"}));
         let created = p["created_at"].as_str().unwrap();
-        assert!(created.ends_with('Z') && created.len() == "2026-11-29T07:46:58.123456Z".len(), "{created}");
+        assert!(
+            created.ends_with('Z') && created.len() == "2026-11-29T07:46:58.123456Z".len(),
+            "{created}"
+        );
         assert!(r.header("idempotent-replayed").is_none());
 
         let got = app.get(&format!("/api/v1/payments/{id}")).await;
@@ -58,34 +67,84 @@ async fn every_invalid_field_is_reported() {
     let app = TestApp::sqlite().await;
     let cases: Vec<(Value, Vec<&str>)> = vec![
         (json!({}), vec!["amount", "currency", "payer", "method"]),
-        (json!({"amount": 0, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}}), vec!["amount"]),
-        (json!({"amount": 1_000_000_000_001i64, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}}), vec!["amount"]),
-        (json!({"amount": 1.5, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}}), vec!["amount"]),
-        (json!({"amount": 100, "currency": "usd", "method": "card", "payer": {"name": "A", "email": "a@example.org"}}), vec!["currency"]),
-        (json!({"amount": 100, "currency": "ZZZ", "method": "card", "payer": {"name": "A", "email": "a@example.org"}}), vec!["currency"]),
-        (json!({"amount": 100, "currency": "USD", "method": "gold", "payer": {"name": "A", "email": "a@example.org"}}), vec!["method"]),
-        (json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "", "email": "nope"}}), vec!["payer.name", "payer.email"]),
-        (json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "x".repeat(201), "email": "a@example.org", "phone": "1"}}), vec!["payer.name", "payer.phone"]),
-        (json!({"amount": 100, "currency": "USD", "method": "card", "payer": "Ada"}), vec!["payer"]),
-        (json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "status": "refunded"}), vec!["status"]),
-        (json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "campaign": "c".repeat(101), "description": "d".repeat(501), "external_ref": "e".repeat(256)}), vec!["campaign", "description", "external_ref"]),
-        (json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "metadata": {"k": 5}}), vec!["metadata.k"]),
-        (json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "metadata": "x"}), vec!["metadata"]),
-        (json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "created_at": "2999-01-01T00:00:00Z"}), vec!["created_at"]),
-        (json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "surprise": true}), vec!["surprise"]),
+        (
+            json!({"amount": 0, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}}),
+            vec!["amount"],
+        ),
+        (
+            json!({"amount": 1_000_000_000_001i64, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}}),
+            vec!["amount"],
+        ),
+        (
+            json!({"amount": 1.5, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}}),
+            vec!["amount"],
+        ),
+        (
+            json!({"amount": 100, "currency": "usd", "method": "card", "payer": {"name": "A", "email": "a@example.org"}}),
+            vec!["currency"],
+        ),
+        (
+            json!({"amount": 100, "currency": "ZZZ", "method": "card", "payer": {"name": "A", "email": "a@example.org"}}),
+            vec!["currency"],
+        ),
+        (
+            json!({"amount": 100, "currency": "USD", "method": "gold", "payer": {"name": "A", "email": "a@example.org"}}),
+            vec!["method"],
+        ),
+        (
+            json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "", "email": "nope"}}),
+            vec!["payer.name", "payer.email"],
+        ),
+        (
+            json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "x".repeat(201), "email": "a@example.org", "phone": "1"}}),
+            vec!["payer.name", "payer.phone"],
+        ),
+        (
+            json!({"amount": 100, "currency": "USD", "method": "card", "payer": "Ada"}),
+            vec!["payer"],
+        ),
+        (
+            json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "status": "refunded"}),
+            vec!["status"],
+        ),
+        (
+            json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "campaign": "c".repeat(101), "description": "d".repeat(501), "external_ref": "e".repeat(256)}),
+            vec!["campaign", "description", "external_ref"],
+        ),
+        (
+            json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "metadata": {"k": 5}}),
+            vec!["metadata.k"],
+        ),
+        (
+            json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "metadata": "x"}),
+            vec!["metadata"],
+        ),
+        (
+            json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "created_at": "2999-01-01T00:00:00Z"}),
+            vec!["created_at"],
+        ),
+        (
+            json!({"amount": 100, "currency": "USD", "method": "card", "payer": {"name": "A", "email": "a@example.org"}, "surprise": true}),
+            vec!["surprise"],
+        ),
         (json!([1, 2]), vec!["body"]),
     ];
     for (i, (body, mut expected)) in cases.into_iter().enumerate() {
-        let r = app.post("/api/v1/payments", body, &format!("invalid-{i}")).await;
+        let r = app
+            .post("/api/v1/payments", body, &format!("invalid-{i}"))
+            .await;
         let mut fields = r.problem(422);
         fields.sort();
         expected.sort();
         assert_eq!(fields, expected, "case {i}: {}", r.text);
     }
-    let many: serde_json::Map<String, Value> = (0..21).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let many: serde_json::Map<String, Value> =
+        (0..21).map(|i| (format!("k{i}"), json!("v"))).collect();
     let mut body = payment_body(100);
     body["metadata"] = Value::Object(many);
-    app.post("/api/v1/payments", body, "too-many-keys").await.problem(422);
+    app.post("/api/v1/payments", body, "too-many-keys")
+        .await
+        .problem(422);
     // Nothing invalid was stored.
     let list = app.get("/api/v1/payments").await;
     assert_eq!(list.json["data"], json!([]));
@@ -105,59 +164,132 @@ async fn malformed_requests() {
             .body(Body::from(body))
             .unwrap()
     };
-    app.send(raw("{\"amount\": 1", "application/json")).await.problem(400);
-    app.send(raw("amount=1", "application/x-www-form-urlencoded")).await.problem(415);
+    app.send(raw("{\"amount\": 1", "application/json"))
+        .await
+        .problem(400);
+    app.send(raw("amount=1", "application/x-www-form-urlencoded"))
+        .await
+        .problem(415);
     // Missing and invalid Idempotency-Key.
-    app.call(Method::POST, "/api/v1/payments", Some(&app.write_token), Some(payment_body(100)), None)
-        .await
-        .problem(400);
-    app.call(Method::POST, "/api/v1/payments", Some(&app.write_token), Some(payment_body(100)), Some("has space"))
-        .await
-        .problem(400);
+    app.call(
+        Method::POST,
+        "/api/v1/payments",
+        Some(&app.write_token),
+        Some(payment_body(100)),
+        None,
+    )
+    .await
+    .problem(400);
+    app.call(
+        Method::POST,
+        "/api/v1/payments",
+        Some(&app.write_token),
+        Some(payment_body(100)),
+        Some("has space"),
+    )
+    .await
+    .problem(400);
     // Over 64 KiB.
     let mut body = payment_body(100);
     body["description"] = json!("x".repeat(70 * 1024));
     app.post("/api/v1/payments", body, "big").await.problem(413);
     // Unknown path and method.
     app.get("/api/v1/nothing-here").await.problem(404);
-    app.call(Method::DELETE, "/api/v1/payments", Some(&app.write_token), None, None).await.problem(405);
+    app.call(
+        Method::DELETE,
+        "/api/v1/payments",
+        Some(&app.write_token),
+        None,
+        None,
+    )
+    .await
+    .problem(405);
 }
 
 #[tokio::test]
 async fn authentication_and_scopes() {
     let app = TestApp::sqlite().await;
-    for path in ["/api/v1/payments", "/api/v1/summary", "/api/v1/payments/pay_x", "/metrics"] {
+    for path in [
+        "/api/v1/payments",
+        "/api/v1/summary",
+        "/api/v1/payments/pay_x",
+        "/metrics",
+    ] {
         let r = app.call(Method::GET, path, None, None, None).await;
         r.problem(401);
         assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"));
-        app.call(Method::GET, path, Some("pmt_wrong"), None, None).await.problem(401);
+        app.call(Method::GET, path, Some("pmt_wrong"), None, None)
+            .await
+            .problem(401);
     }
-    let r = app.call(Method::POST, "/api/v1/payments", Some(&app.read_token), Some(payment_body(100)), Some("k")).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/payments",
+            Some(&app.read_token),
+            Some(payment_body(100)),
+            Some("k"),
+        )
+        .await;
     r.problem(403);
     let p = app.create(payment_body(100)).await;
     let id = p["id"].as_str().unwrap();
-    app.call(Method::PATCH, &format!("/api/v1/payments/{id}"), Some(&app.read_token), Some(json!({"description": "x"})), None)
-        .await
-        .problem(403);
-    app.call(Method::POST, &format!("/api/v1/payments/{id}/refunds"), Some(&app.read_token), Some(json!({})), Some("r"))
-        .await
-        .problem(403);
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/payments/{id}"),
+        Some(&app.read_token),
+        Some(json!({"description": "x"})),
+        None,
+    )
+    .await
+    .problem(403);
+    app.call(
+        Method::POST,
+        &format!("/api/v1/payments/{id}/refunds"),
+        Some(&app.read_token),
+        Some(json!({})),
+        Some("r"),
+    )
+    .await
+    .problem(403);
     // Read scope reads; metrics need any token.
     assert_eq!(app.get("/api/v1/payments").await.status, StatusCode::OK);
     let metrics = app.get("/metrics").await;
     assert_eq!(metrics.status, StatusCode::OK);
-    assert!(metrics.text.contains("http_requests_total"), "{}", metrics.text);
+    assert!(
+        metrics.text.contains("http_requests_total"),
+        "{}",
+        metrics.text
+    );
     // A revoked token is refused.
-    let (token, secret) = app.db.store.create_token("test", "soon revoked", payments::storage::accounts::Scope::Write).await.unwrap();
-    assert_eq!(app.call(Method::GET, "/api/v1/payments", Some(&secret), None, None).await.status, StatusCode::OK);
+    let (token, secret) = app
+        .db
+        .store
+        .create_token(
+            "test",
+            "soon revoked",
+            payments::storage::accounts::Scope::Write,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/payments", Some(&secret), None, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
     app.db.store.revoke_token("test", &token.id).await.unwrap();
-    app.call(Method::GET, "/api/v1/payments", Some(&secret), None, None).await.problem(401);
+    app.call(Method::GET, "/api/v1/payments", Some(&secret), None, None)
+        .await
+        .problem(401);
 }
 
 #[tokio::test]
 async fn idempotent_replay_and_mismatch() {
     for app in TestApp::all().await {
-        let first = app.post("/api/v1/payments", payment_body(700), "same-key").await;
+        let first = app
+            .post("/api/v1/payments", payment_body(700), "same-key")
+            .await;
         assert_eq!(first.status, StatusCode::CREATED);
         // Same body with keys in another order and other whitespace: replayed.
         let reordered: Value = serde_json::from_str(
@@ -169,14 +301,34 @@ async fn idempotent_replay_and_mismatch() {
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
         assert_eq!(again.json, first.json);
         // Same key, other body.
-        app.post("/api/v1/payments", payment_body(701), "same-key").await.problem(422);
+        app.post("/api/v1/payments", payment_body(701), "same-key")
+            .await
+            .problem(422);
         // The same key from another token is another request.
-        let (_, other) = app.db.store.create_token("test", "other", payments::storage::accounts::Scope::Write).await.unwrap();
-        let theirs = app.call(Method::POST, "/api/v1/payments", Some(&other), Some(payment_body(700)), Some("same-key")).await;
+        let (_, other) = app
+            .db
+            .store
+            .create_token("test", "other", payments::storage::accounts::Scope::Write)
+            .await
+            .unwrap();
+        let theirs = app
+            .call(
+                Method::POST,
+                "/api/v1/payments",
+                Some(&other),
+                Some(payment_body(700)),
+                Some("same-key"),
+            )
+            .await;
         assert_eq!(theirs.status, StatusCode::CREATED);
         assert_ne!(theirs.json["id"], first.json["id"]);
         let list = app.get("/api/v1/payments?limit=100").await;
-        assert_eq!(list.json["data"].as_array().unwrap().len(), 2, "{}", app.db.name);
+        assert_eq!(
+            list.json["data"].as_array().unwrap().len(),
+            2,
+            "{}",
+            app.db.name
+        );
     }
 }
 
@@ -187,10 +339,17 @@ async fn duplicate_external_ref_conflicts() {
         body["external_ref"] = json!("ch_same");
         app.create(body.clone()).await;
         body["amount"] = json!(200);
-        app.post("/api/v1/payments", body.clone(), "dup").await.problem(409);
+        app.post("/api/v1/payments", body.clone(), "dup")
+            .await
+            .problem(409);
         // References differ by case only: distinct processor ids.
         body["external_ref"] = json!("CH_SAME");
-        assert_eq!(app.post("/api/v1/payments", body, "dup-case").await.status, StatusCode::CREATED, "{}", app.db.name);
+        assert_eq!(
+            app.post("/api/v1/payments", body, "dup-case").await.status,
+            StatusCode::CREATED,
+            "{}",
+            app.db.name
+        );
     }
 }
 
@@ -216,7 +375,10 @@ async fn pagination_walks_every_payment_once_in_order() {
             assert_eq!(r.status, StatusCode::OK, "{}", r.text);
             pages += 1;
             for p in r.json["data"].as_array().unwrap() {
-                seen.push((p["created_at"].as_str().unwrap().to_owned(), p["id"].as_str().unwrap().to_owned()));
+                seen.push((
+                    p["created_at"].as_str().unwrap().to_owned(),
+                    p["id"].as_str().unwrap().to_owned(),
+                ));
             }
             assert_eq!(r.json["object"], "list");
             if r.json["has_more"] == json!(true) {
@@ -238,14 +400,25 @@ async fn pagination_walks_every_payment_once_in_order() {
 
         // ending_before walks back to the newer page.
         let first = app.get("/api/v1/payments?limit=5").await;
-        let second = app.get(&format!("/api/v1/payments?limit=5&starting_after={}", first.json["next_cursor"].as_str().unwrap())).await;
+        let second = app
+            .get(&format!(
+                "/api/v1/payments?limit=5&starting_after={}",
+                first.json["next_cursor"].as_str().unwrap()
+            ))
+            .await;
         let oldest_of_second = second.json["data"][0].clone();
         let cursor = payments::domain::Cursor {
-            created_at: payments::domain::listing::parse_instant(oldest_of_second["created_at"].as_str().unwrap()).unwrap().0,
+            created_at: payments::domain::listing::parse_instant(
+                oldest_of_second["created_at"].as_str().unwrap(),
+            )
+            .unwrap()
+            .0,
             id: oldest_of_second["id"].as_str().unwrap().to_owned(),
         }
         .encode();
-        let back = app.get(&format!("/api/v1/payments?limit=5&ending_before={cursor}")).await;
+        let back = app
+            .get(&format!("/api/v1/payments?limit=5&ending_before={cursor}"))
+            .await;
         assert_eq!(back.json["data"], first.json["data"], "{}", app.db.name);
     }
 }
@@ -253,7 +426,13 @@ async fn pagination_walks_every_payment_once_in_order() {
 #[tokio::test]
 async fn filters_narrow_the_list() {
     for app in TestApp::all().await {
-        let mk = |amount: i64, currency: &str, method: &str, campaign: Option<&str>, name: &str, email: &str, at: &str| {
+        let mk = |amount: i64,
+                  currency: &str,
+                  method: &str,
+                  campaign: Option<&str>,
+                  name: &str,
+                  email: &str,
+                  at: &str| {
             let mut b = json!({"amount": amount, "currency": currency, "method": method,
                 "payer": {"name": name, "email": email}, "created_at": at, "description": "Gift"});
             if let Some(c) = campaign {
@@ -261,14 +440,47 @@ async fn filters_narrow_the_list() {
             }
             b
         };
-        let a = app.create(mk(500, "USD", "card", Some("spring"), "Grace Hopper", "grace@example.org", "2026-03-01T10:00:00Z")).await;
-        let b = app.create(mk(2500, "EUR", "paypal", Some("fall"), "Alan Turing", "alan@example.com", "2026-09-01T10:00:00Z")).await;
-        let mut pending = mk(10_000, "USD", "check", None, "Ada Lovelace", "ada@example.net", "2026-10-01T10:00:00Z");
+        let a = app
+            .create(mk(
+                500,
+                "USD",
+                "card",
+                Some("spring"),
+                "Grace Hopper",
+                "grace@example.org",
+                "2026-03-01T10:00:00Z",
+            ))
+            .await;
+        let b = app
+            .create(mk(
+                2500,
+                "EUR",
+                "paypal",
+                Some("fall"),
+                "Alan Turing",
+                "alan@example.com",
+                "2026-09-01T10:00:00Z",
+            ))
+            .await;
+        let mut pending = mk(
+            10_000,
+            "USD",
+            "check",
+            None,
+            "Ada Lovelace",
+            "ada@example.net",
+            "2026-10-01T10:00:00Z",
+        );
         pending["status"] = json!("pending");
         pending["external_ref"] = json!("chk_1001");
         let c = app.create(pending).await;
         let ids = |r: &common::Response| -> Vec<String> {
-            r.json["data"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
+            r.json["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_owned())
+                .collect()
         };
         let id = |p: &Value| p["id"].as_str().unwrap().to_owned();
         let by_id = format!("q={}", id(&b));
@@ -315,10 +527,16 @@ async fn invalid_list_parameters_are_422() {
         ("amount_lte=1e3", "amount_lte"),
         ("starting_after=not-a-cursor", "starting_after"),
     ] {
-        let fields = app.get(&format!("/api/v1/payments?{query}")).await.problem(422);
+        let fields = app
+            .get(&format!("/api/v1/payments?{query}"))
+            .await
+            .problem(422);
         assert_eq!(fields, vec![field], "{query}");
     }
-    assert_eq!(app.get("/api/v1/payments?limit=100").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/payments?limit=100").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -341,15 +559,24 @@ async fn patch_follows_the_allowed_transitions() {
         assert_eq!(r.json["description"], Value::Null);
         app.patch(&path, json!({})).await.problem(422);
         app.patch(&path, json!({"amount": 5})).await.problem(422);
-        app.patch(&path, json!({"status": "lost"})).await.problem(422);
-        app.patch("/api/v1/payments/pay_missing", json!({"description": "x"})).await.problem(404);
+        app.patch(&path, json!({"status": "lost"}))
+            .await
+            .problem(422);
+        app.patch("/api/v1/payments/pay_missing", json!({"description": "x"}))
+            .await
+            .problem(404);
 
         let mut body = payment_body(1000);
         body["status"] = json!("pending");
         let q = app.create(body).await;
         let path = format!("/api/v1/payments/{}", q["id"].as_str().unwrap());
-        assert_eq!(app.patch(&path, json!({"status": "failed"})).await.json["status"], "failed");
-        app.patch(&path, json!({"status": "succeeded"})).await.problem(409);
+        assert_eq!(
+            app.patch(&path, json!({"status": "failed"})).await.json["status"],
+            "failed"
+        );
+        app.patch(&path, json!({"status": "succeeded"}))
+            .await
+            .problem(409);
     }
 }
 
@@ -359,7 +586,9 @@ async fn refunds_partial_full_and_refused() {
         let p = app.create(payment_body(1000)).await;
         let id = p["id"].as_str().unwrap();
         let path = format!("/api/v1/payments/{id}/refunds");
-        let r = app.post(&path, json!({"amount": 300, "reason": "duplicate"}), "re-1").await;
+        let r = app
+            .post(&path, json!({"amount": 300, "reason": "duplicate"}), "re-1")
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         assert!(r.json["id"].as_str().unwrap().starts_with("re_"));
         assert_eq!(r.json["object"], "refund");
@@ -370,11 +599,15 @@ async fn refunds_partial_full_and_refused() {
         assert_eq!(got["status"], "partially_refunded");
         assert_eq!(got["amount_refunded"], 300);
         // Replay of the same refund does not refund twice.
-        let again = app.post(&path, json!({"amount": 300, "reason": "duplicate"}), "re-1").await;
+        let again = app
+            .post(&path, json!({"amount": 300, "reason": "duplicate"}), "re-1")
+            .await;
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
         assert_eq!(again.json, r.json);
         // More than remains.
-        app.post(&path, json!({"amount": 701}), "re-2").await.problem(409);
+        app.post(&path, json!({"amount": 701}), "re-2")
+            .await
+            .problem(409);
         // Default: all that remains.
         let rest = app.post(&path, json!({}), "re-3").await;
         assert_eq!(rest.json["amount"], 700);
@@ -385,16 +618,32 @@ async fn refunds_partial_full_and_refused() {
         assert_eq!(got["refunds"].as_array().unwrap().len(), 2);
         app.post(&path, json!({}), "re-4").await.problem(409);
         // Invalid bodies and unknown payments.
-        let fields = app.post(&path, json!({"amount": 0, "reason": "because", "note": 1}), "re-5").await.problem(422);
+        let fields = app
+            .post(
+                &path,
+                json!({"amount": 0, "reason": "because", "note": 1}),
+                "re-5",
+            )
+            .await
+            .problem(422);
         assert_eq!(fields.len(), 3);
-        app.post("/api/v1/payments/pay_missing/refunds", json!({}), "re-6").await.problem(404);
+        app.post("/api/v1/payments/pay_missing/refunds", json!({}), "re-6")
+            .await
+            .problem(404);
         // Pending and failed payments cannot be refunded.
         let mut body = payment_body(500);
         body["status"] = json!("pending");
         let pending = app.create(body).await;
-        app.post(&format!("/api/v1/payments/{}/refunds", pending["id"].as_str().unwrap()), json!({}), "re-7")
-            .await
-            .problem(409);
+        app.post(
+            &format!(
+                "/api/v1/payments/{}/refunds",
+                pending["id"].as_str().unwrap()
+            ),
+            json!({}),
+            "re-7",
+        )
+        .await
+        .problem(409);
     }
 }
 
@@ -410,18 +659,35 @@ async fn summary_matches_the_payments() {
             }
             b
         };
-        let a = app.create(mk(1000, "card", Some("spring"), "succeeded", day("01"))).await;
-        app.create(mk(2000, "paypal", None, "succeeded", day("02"))).await;
-        let pending = app.create(mk(4000, "check", Some("spring"), "pending", day("02"))).await;
-        app.create(mk(8000, "card", Some("spring"), "failed", day("03"))).await;
+        let a = app
+            .create(mk(1000, "card", Some("spring"), "succeeded", day("01")))
+            .await;
+        app.create(mk(2000, "paypal", None, "succeeded", day("02")))
+            .await;
+        let pending = app
+            .create(mk(4000, "check", Some("spring"), "pending", day("02")))
+            .await;
+        app.create(mk(8000, "card", Some("spring"), "failed", day("03")))
+            .await;
         let mut eur = mk(99_999, "card", None, "succeeded", day("01"));
         eur["currency"] = json!("EUR");
         app.create(eur).await;
         // The pending check clears; part of the first payment is refunded today.
-        app.patch(&format!("/api/v1/payments/{}", pending["id"].as_str().unwrap()), json!({"status": "succeeded"})).await;
-        app.post(&format!("/api/v1/payments/{}/refunds", a["id"].as_str().unwrap()), json!({"amount": 250}), "s-re").await;
+        app.patch(
+            &format!("/api/v1/payments/{}", pending["id"].as_str().unwrap()),
+            json!({"status": "succeeded"}),
+        )
+        .await;
+        app.post(
+            &format!("/api/v1/payments/{}/refunds", a["id"].as_str().unwrap()),
+            json!({"amount": 250}),
+            "s-re",
+        )
+        .await;
 
-        let s = app.get("/api/v1/summary?from=2026-05-01&to=2026-05-03&currency=USD").await;
+        let s = app
+            .get("/api/v1/summary?from=2026-05-01&to=2026-05-03&currency=USD")
+            .await;
         assert_eq!(s.status, StatusCode::OK, "{}", s.text);
         let s = s.json;
         assert_eq!(s["currency"], "USD");
@@ -442,20 +708,41 @@ async fn summary_matches_the_payments() {
         assert_eq!(s["by_campaign"]["(none)"]["gross"], 2000);
         let daily = s["daily"].as_array().unwrap();
         assert_eq!(daily.len(), 3);
-        assert_eq!(daily[0], json!({"date": "2026-05-01", "count": 1, "gross": 1000, "refunded": 0}));
-        assert_eq!(daily[1], json!({"date": "2026-05-02", "count": 2, "gross": 6000, "refunded": 0}));
+        assert_eq!(
+            daily[0],
+            json!({"date": "2026-05-01", "count": 1, "gross": 1000, "refunded": 0})
+        );
+        assert_eq!(
+            daily[1],
+            json!({"date": "2026-05-02", "count": 2, "gross": 6000, "refunded": 0})
+        );
         assert_eq!(daily[2]["count"], 0);
 
         let today = chrono::Utc::now().date_naive();
-        let s = app.get(&format!("/api/v1/summary?from=2026-05-01&to={today}")).await.json;
+        let s = app
+            .get(&format!("/api/v1/summary?from=2026-05-01&to={today}"))
+            .await
+            .json;
         assert_eq!(s["refunded"], 250);
         assert_eq!(s["net"], 6750);
         assert_eq!(s["by_method"]["card"]["refunded"], 250);
-        let eur = app.get(&format!("/api/v1/summary?from=2026-05-01&to={today}&currency=EUR")).await.json;
+        let eur = app
+            .get(&format!(
+                "/api/v1/summary?from=2026-05-01&to={today}&currency=EUR"
+            ))
+            .await
+            .json;
         assert_eq!(eur["gross"], 99_999);
 
-        for query in ["from=2026-13-01", "from=2026-05-03&to=2026-05-01", "currency=EURO", "from=1990-01-01&to=2026-01-01"] {
-            app.get(&format!("/api/v1/summary?{query}")).await.problem(422);
+        for query in [
+            "from=2026-13-01",
+            "from=2026-05-03&to=2026-05-01",
+            "currency=EURO",
+            "from=1990-01-01&to=2026-01-01",
+        ] {
+            app.get(&format!("/api/v1/summary?{query}"))
+                .await
+                .problem(422);
         }
     }
 }
@@ -463,7 +750,9 @@ async fn summary_matches_the_payments() {
 #[tokio::test]
 async fn openapi_is_public_and_complete() {
     let app = TestApp::sqlite().await;
-    let r = app.call(Method::GET, "/api/v1/openapi.json", None, None, None).await;
+    let r = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None, None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let doc = r.json;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -480,12 +769,22 @@ async fn openapi_is_public_and_complete() {
     }
     let create = &doc["components"]["schemas"]["CreatePayment"];
     assert_eq!(create["additionalProperties"], json!(false));
-    let required: Vec<&str> = create["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let required: Vec<&str> = create["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     for field in ["amount", "currency", "payer", "method"] {
         assert!(required.contains(&field), "{field} not required");
     }
     // The schema names exactly the fields the validator accepts.
-    let mut props: Vec<&str> = create["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut props: Vec<&str> = create["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     props.sort();
     let mut accepted = payments::domain::payment::CREATE_FIELDS.to_vec();
     accepted.sort();
@@ -503,9 +802,16 @@ async fn health_and_readiness() {
     assert!(r.header("x-request-id").is_some_and(|v| !v.is_empty()));
     // While draining, readiness fails at once.
     let state = common::state(app.db.store.clone());
-    state.draining.store(true, std::sync::atomic::Ordering::SeqCst);
+    state
+        .draining
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let draining = payments::http::router(state);
-    let response = tower::ServiceExt::oneshot(draining, Request::get("/readyz").body(Body::empty()).unwrap()).await.unwrap();
+    let response = tower::ServiceExt::oneshot(
+        draining,
+        Request::get("/readyz").body(Body::empty()).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     // With the database gone, readiness fails and the API answers 503 quickly.
     app.db.store.close().await;

@@ -36,8 +36,17 @@ pub enum StoreError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// Bad configuration (an unknown URL scheme, a malformed URL).
     #[error("{0}")]
     Config(String),
+    /// The database could not be opened or reached at start-up.
+    #[error("{0}")]
+    Connect(String),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    /// A stored row that the code cannot read back.
+    #[error("{0}")]
+    Corrupt(String),
     #[error("database error: {0}")]
     Database(sqlx::Error),
 }
@@ -60,7 +69,7 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         match e {
             sqlx::migrate::MigrateError::Execute(inner) => StoreError::from(inner),
-            other => StoreError::Config(format!("migrations failed: {other}")),
+            other => StoreError::Migration(other.to_string()),
         }
     }
 }
@@ -193,8 +202,8 @@ impl Store {
             .connect_with(opts)
             .await
             .map_err(|e| {
-                StoreError::Config(format!(
-                    "cannot open the SQLite database {}: {} (is the directory writable?)",
+                StoreError::Connect(format!(
+                    "cannot open the SQLite database {}: {} (does the directory exist and is it writable?)",
                     filename.display(),
                     sqlite_reason(&e)
                 ))
@@ -223,7 +232,7 @@ impl Store {
             .connect_with(opts)
             .await
             .map_err(|e| {
-                StoreError::Config(format!("cannot connect to MySQL: {}", mysql_reason(&e)))
+                StoreError::Connect(format!("cannot connect to MySQL: {}", mysql_reason(&e)))
             })?;
         Ok(Store {
             pool: Pool::MySql(pool),
@@ -242,12 +251,40 @@ impl Store {
         match &self.pool {
             Pool::Sqlite(pool) => {
                 let _guard = match &self.sqlite_file {
-                    Some(path) => Some(lock_file(path)?),
+                    Some(path) => {
+                        let path = path.clone();
+                        // flock blocks: wait for it off the async threads.
+                        Some(
+                            tokio::task::spawn_blocking(move || lock_file(&path))
+                                .await
+                                .map_err(|e| StoreError::Migration(e.to_string()))??,
+                        )
+                    }
                     None => None,
                 };
                 SQLITE_MIGRATIONS.run(pool).await?;
             }
-            Pool::MySql(pool) => MYSQL_MIGRATIONS.run(pool).await?,
+            Pool::MySql(pool) => {
+                // sqlx's own GET_LOCK uses a negative timeout, which MariaDB
+                // treats as "do not wait": hold a named lock of our own on the
+                // connection that runs the migrations, and check we got it.
+                let mut conn = pool.acquire().await?;
+                let got: Option<i64> = sqlx::query_scalar(
+                    "SELECT GET_LOCK(CONCAT('payments-migrate:', DATABASE()), 300)",
+                )
+                .fetch_one(&mut *conn)
+                .await?;
+                if got != Some(1) {
+                    return Err(StoreError::Migration(
+                        "another process held the migration lock for 5 minutes".into(),
+                    ));
+                }
+                let result = MYSQL_MIGRATIONS.run(&mut *conn).await;
+                sqlx::query("SELECT RELEASE_LOCK(CONCAT('payments-migrate:', DATABASE()))")
+                    .execute(&mut *conn)
+                    .await?;
+                result?;
+            }
         }
         Ok(())
     }
@@ -274,10 +311,10 @@ fn lock_file(path: &std::path::Path) -> Result<std::fs::File, StoreError> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .open(path)
-        .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
+        .map_err(|e| StoreError::Connect(format!("cannot open {}: {e}", path.display())))?;
     // flock is independent of SQLite's own fcntl locks.
     file.lock()
-        .map_err(|e| StoreError::Config(format!("cannot lock {}: {e}", path.display())))?;
+        .map_err(|e| StoreError::Connect(format!("cannot lock {}: {e}", path.display())))?;
     Ok(file)
 }
 

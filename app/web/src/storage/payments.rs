@@ -39,7 +39,7 @@ pub(crate) struct PaymentRow {
 }
 
 fn corrupt(what: &str, id: &str) -> StoreError {
-    StoreError::Config(format!("stored {what} of {id} is not valid"))
+    StoreError::Corrupt(format!("stored {what} of {id} is not valid"))
 }
 
 impl PaymentRow {

@@ -26,20 +26,32 @@ pub struct TestDb {
 
 enum Cleanup {
     Dir(#[allow(dead_code)] tempfile::TempDir),
-    MySql { server_url: String, database: String },
+    MySql {
+        server_url: String,
+        database: String,
+    },
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Cleanup::MySql { server_url, database } = &self.cleanup {
+        if let Cleanup::MySql {
+            server_url,
+            database,
+        } = &self.cleanup
+        {
             let (server_url, database) = (server_url.clone(), database.clone());
             // Drop runs outside async code: use a runtime on its own thread.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     use sqlx::Connection;
                     if let Ok(mut c) = sqlx::MySqlConnection::connect(&server_url).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS `{database}`")).execute(&mut c).await;
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS `{database}`"))
+                            .execute(&mut c)
+                            .await;
                     }
                 });
             })
@@ -49,7 +61,9 @@ impl Drop for TestDb {
 }
 
 pub fn mysql_server_url() -> Option<String> {
-    std::env::var("PAYMENTS_TEST_MYSQL_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("PAYMENTS_TEST_MYSQL_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// Replaces the database name in a MySQL URL.
@@ -59,7 +73,9 @@ pub fn with_database(url: &str, database: &str) -> String {
         None => (url, None),
     };
     let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[after_scheme..].find('/').map_or(base.len(), |i| after_scheme + i);
+    let host_end = base[after_scheme..]
+        .find('/')
+        .map_or(base.len(), |i| after_scheme + i);
     let mut out = format!("{}/{database}", &base[..host_end]);
     if let Some(q) = query {
         out.push('?');
@@ -72,9 +88,16 @@ pub async fn sqlite_db() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let path: PathBuf = dir.path().join("test.db");
     let url = format!("sqlite://{}", path.display());
-    let store = Store::connect(&url, &ConnectOptions::default()).await.unwrap();
+    let store = Store::connect(&url, &ConnectOptions::default())
+        .await
+        .unwrap();
     store.migrate().await.unwrap();
-    TestDb { name: "sqlite", url, store, cleanup: Cleanup::Dir(dir) }
+    TestDb {
+        name: "sqlite",
+        url,
+        store,
+        cleanup: Cleanup::Dir(dir),
+    }
 }
 
 pub async fn mysql_db(server_url: &str) -> TestDb {
@@ -83,18 +106,25 @@ pub async fn mysql_db(server_url: &str) -> TestDb {
     let mut conn = sqlx::MySqlConnection::connect(server_url)
         .await
         .expect("PAYMENTS_TEST_MYSQL_URL is set but the server cannot be reached");
-    sqlx::query(&format!("CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
-        .execute(&mut conn)
+    sqlx::query(&format!(
+        "CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let url = with_database(server_url, &database);
+    let store = Store::connect(&url, &ConnectOptions::default())
         .await
         .unwrap();
-    let url = with_database(server_url, &database);
-    let store = Store::connect(&url, &ConnectOptions::default()).await.unwrap();
     store.migrate().await.unwrap();
     TestDb {
         name: "mysql",
         url,
         store,
-        cleanup: Cleanup::MySql { server_url: server_url.to_owned(), database },
+        cleanup: Cleanup::MySql {
+            server_url: server_url.to_owned(),
+            database,
+        },
     }
 }
 
@@ -132,10 +162,23 @@ pub fn state(store: Store) -> AppState {
 
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
-        let (_, write_token) = db.store.create_token("test", "writer", Scope::Write).await.unwrap();
-        let (_, read_token) = db.store.create_token("test", "reader", Scope::Read).await.unwrap();
+        let (_, write_token) = db
+            .store
+            .create_token("test", "writer", Scope::Write)
+            .await
+            .unwrap();
+        let (_, read_token) = db
+            .store
+            .create_token("test", "reader", Scope::Read)
+            .await
+            .unwrap();
         let router = router(state(db.store.clone()));
-        TestApp { db, router, write_token, read_token }
+        TestApp {
+            db,
+            router,
+            write_token,
+            read_token,
+        }
     }
 
     pub async fn sqlite() -> TestApp {
@@ -157,11 +200,23 @@ impl TestApp {
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Response { status, headers, text, json }
+        Response {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     /// A request with the write token and a JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, key: Option<&str>) -> Response {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> Response {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
@@ -180,21 +235,50 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.call(Method::GET, path, Some(&self.read_token.clone()), None, None).await
+        self.call(
+            Method::GET,
+            path,
+            Some(&self.read_token.clone()),
+            None,
+            None,
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, body: Value, key: &str) -> Response {
-        self.call(Method::POST, path, Some(&self.write_token.clone()), Some(body), Some(key)).await
+        self.call(
+            Method::POST,
+            path,
+            Some(&self.write_token.clone()),
+            Some(body),
+            Some(key),
+        )
+        .await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Response {
-        self.call(Method::PATCH, path, Some(&self.write_token.clone()), Some(body), None).await
+        self.call(
+            Method::PATCH,
+            path,
+            Some(&self.write_token.clone()),
+            Some(body),
+            None,
+        )
+        .await
     }
 
     /// Creates a payment and returns its JSON.
     pub async fn create(&self, body: Value) -> Value {
-        let r = self.post("/api/v1/payments", body, &uuid::Uuid::now_v7().to_string()).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}: {}", self.db.name, r.text);
+        let r = self
+            .post("/api/v1/payments", body, &uuid::Uuid::now_v7().to_string())
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{}: {}",
+            self.db.name,
+            r.text
+        );
         r.json
     }
 }
@@ -215,14 +299,28 @@ impl Response {
     /// Asserts a problem+json response with this status; returns the error fields.
     pub fn problem(&self, status: u16) -> Vec<String> {
         assert_eq!(self.status.as_u16(), status, "{}", self.text);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
         for key in ["type", "title", "status", "detail"] {
-            assert!(self.json.get(key).is_some(), "problem lacks {key}: {}", self.text);
+            assert!(
+                self.json.get(key).is_some(),
+                "problem lacks {key}: {}",
+                self.text
+            );
         }
         assert_eq!(self.json["status"], status);
         self.json["errors"]
             .as_array()
-            .map(|errors| errors.iter().map(|e| e["field"].as_str().unwrap_or("").to_owned()).collect())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

@@ -1,0 +1,451 @@
+//! Storage behaviour on every available backend: migrations, concurrency,
+//! secrets at rest, and rollups that agree with the rows they summarise.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use common::{TestApp, databases, payment_body};
+use payments::domain::{
+    Currency, Filter, ListRequest, NewRefund, PageFrom, PaymentPatch, RefundReason, Status,
+    SummaryRequest,
+};
+use payments::storage::accounts::{Scope, hash_secret};
+use payments::storage::{ConnectOptions, Store};
+use serde_json::json;
+
+#[tokio::test]
+async fn migrate_from_empty_twice_at_once_and_again() {
+    for db in databases().await {
+        // A second fresh schema: two processes' pools migrate it at the same time.
+        let url = match db.name {
+            "sqlite" => {
+                let path = std::env::temp_dir().join(format!(
+                    "payments-migrate-{}.db",
+                    uuid::Uuid::now_v7().simple()
+                ));
+                format!("sqlite://{}", path.display())
+            }
+            _ => {
+                use sqlx::Connection;
+                let server = common::mysql_server_url().unwrap();
+                let name = format!("payments_migrate_{}", uuid::Uuid::now_v7().simple());
+                let mut c = sqlx::MySqlConnection::connect(&server).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE `{name}`"))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                common::with_database(&server, &name)
+            }
+        };
+        let a = Store::connect(&url, &ConnectOptions::default())
+            .await
+            .unwrap();
+        let b = Store::connect(&url, &ConnectOptions::default())
+            .await
+            .unwrap();
+        let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+        ra.unwrap_or_else(|e| panic!("{}: {e}", db.name));
+        rb.unwrap_or_else(|e| panic!("{}: {e}", db.name));
+        a.migrate().await.unwrap();
+        // The schema works.
+        let (token, _) = a.create_token("test", "t", Scope::Read).await.unwrap();
+        assert_eq!(b.list_tokens().await.unwrap()[0].id, token.id);
+        if db.name == "mysql" {
+            use sqlx::Connection;
+            let server = common::mysql_server_url().unwrap();
+            let name = url.rsplit('/').next().unwrap().to_owned();
+            let mut c = sqlx::MySqlConnection::connect(&server).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE `{name}`"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn twenty_identical_concurrent_creates_make_one_payment() {
+    for app in TestApp::all().await {
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let router = app.router.clone();
+            let token = app.write_token.clone();
+            tasks.push(tokio::spawn(async move {
+                let request = axum::http::Request::post("/api/v1/payments")
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("idempotency-key", "concurrent-create")
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(payment_body(4242).to_string()))
+                    .unwrap();
+                let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+                let status = response.status();
+                let bytes = http_body_util::BodyExt::collect(response.into_body())
+                    .await
+                    .unwrap()
+                    .to_bytes();
+                (
+                    status,
+                    serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(),
+                )
+            }));
+        }
+        let mut ids = Vec::new();
+        for t in tasks {
+            let (status, body) = t.await.unwrap();
+            // Waiting for the first request is allowed, so every answer is its replay.
+            assert_eq!(status, StatusCode::CREATED, "{}: {body}", app.db.name);
+            ids.push(body["id"].as_str().unwrap().to_owned());
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "{}: one payment id for all", app.db.name);
+        let page = app
+            .db
+            .store
+            .list_payments(&ListRequest {
+                filter: Filter::default(),
+                limit: 100,
+                from: PageFrom::Start,
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1, "{}", app.db.name);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_refunds_never_exceed_the_payment() {
+    for app in TestApp::all().await {
+        let p = app.create(payment_body(1000)).await;
+        let id = p["id"].as_str().unwrap().to_owned();
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let router = app.router.clone();
+            let token = app.write_token.clone();
+            let path = format!("/api/v1/payments/{id}/refunds");
+            tasks.push(tokio::spawn(async move {
+                let request = axum::http::Request::post(path)
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("idempotency-key", format!("refund-{i}"))
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(json!({"amount": 300}).to_string()))
+                    .unwrap();
+                tower::ServiceExt::oneshot(router, request)
+                    .await
+                    .unwrap()
+                    .status()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        let created = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count();
+        let refused = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count();
+        assert_eq!((created, refused), (3, 5), "{}: {statuses:?}", app.db.name);
+        let payment = app.db.store.payment_with_refunds(&id).await.unwrap();
+        assert_eq!(payment.amount_refunded, 900);
+        assert_eq!(
+            payment
+                .refunds
+                .unwrap()
+                .iter()
+                .map(|r| r.amount)
+                .sum::<i64>(),
+            900
+        );
+        assert_eq!(payment.status, Status::PartiallyRefunded);
+    }
+}
+
+#[tokio::test]
+async fn no_secret_is_stored_in_plain_text() {
+    for db in databases().await {
+        let (token, secret) = db
+            .store
+            .create_token("test", "ci", Scope::Write)
+            .await
+            .unwrap();
+        assert!(secret.starts_with("pmt_") && secret.len() > 60);
+        let hash = payments::passwords::hash_password("a long enough password").unwrap();
+        db.store
+            .create_user(
+                "test",
+                "staff@example.org",
+                payments::storage::accounts::Role::Viewer,
+                &hash,
+            )
+            .await
+            .unwrap();
+        // Read every stored column of both tables back as text.
+        let dump = dump_tables(&db.url).await;
+        assert!(!dump.contains(&secret), "{}: token secret stored", db.name);
+        assert!(
+            !dump.contains(&secret["pmt_".len()..]),
+            "{}: token secret stored",
+            db.name
+        );
+        assert!(
+            dump.contains(&hash_secret(&secret)),
+            "{}: the hash is what is kept",
+            db.name
+        );
+        assert!(
+            !dump.contains("a long enough password"),
+            "{}: password stored",
+            db.name
+        );
+        assert!(dump.contains("$argon2id$"), "{}", db.name);
+        assert!(
+            db.store
+                .authenticate_token(&secret)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        db.store.revoke_token("test", &token.id).await.unwrap();
+        assert!(
+            db.store
+                .authenticate_token(&secret)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: revoked",
+            db.name
+        );
+    }
+}
+
+async fn dump_tables(url: &str) -> String {
+    let query = "SELECT id, name, scope, secret_hash FROM api_tokens UNION ALL SELECT id, email, role, password_hash FROM users";
+    let rows: Vec<(String, String, String, String)> = if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query_as(query).fetch_all(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::MySqlPool::connect(url).await.unwrap();
+        // CAST keeps binary-collation columns readable as text.
+        sqlx::query_as(
+            "SELECT CAST(id AS CHAR), CAST(name AS CHAR), CAST(scope AS CHAR), CAST(secret_hash AS CHAR) FROM api_tokens \
+             UNION ALL SELECT CAST(id AS CHAR), CAST(email AS CHAR), CAST(role AS CHAR), CAST(password_hash AS CHAR) FROM users",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    rows.iter()
+        .map(|r| format!("{} {} {} {}\n", r.0, r.1, r.2, r.3))
+        .collect()
+}
+
+/// Totals recomputed from the rows themselves, as an oracle for the rollups.
+#[derive(Debug, Default, PartialEq)]
+struct Expected {
+    count: i64,
+    gross: i64,
+    refunded: i64,
+    by_status: BTreeMap<String, (i64, i64)>,
+    by_method: BTreeMap<String, (i64, i64, i64)>,
+    by_campaign: BTreeMap<String, (i64, i64, i64)>,
+    daily_gross: BTreeMap<NaiveDate, i64>,
+    daily_refunded: BTreeMap<NaiveDate, i64>,
+}
+
+async fn recompute(store: &Store, currency: &str) -> Expected {
+    let mut e = Expected::default();
+    let mut from = PageFrom::Start;
+    loop {
+        let req = ListRequest {
+            filter: Filter {
+                currency: Some(Currency::parse(currency).unwrap()),
+                ..Filter::default()
+            },
+            limit: 100,
+            from,
+        };
+        let page = store.list_payments(&req).await.unwrap();
+        for p in &page.items {
+            let day = p.created_at.to_datetime().date_naive();
+            let campaign = p.campaign.clone().unwrap_or_else(|| "(none)".into());
+            let s = e.by_status.entry(p.status.as_str().into()).or_default();
+            s.0 += 1;
+            s.1 += p.amount;
+            if p.status.is_captured() {
+                e.count += 1;
+                e.gross += p.amount;
+                *e.daily_gross.entry(day).or_default() += p.amount;
+                let m = e.by_method.entry(p.method.as_str().into()).or_default();
+                m.0 += 1;
+                m.1 += p.amount;
+                let c = e.by_campaign.entry(campaign.clone()).or_default();
+                c.0 += 1;
+                c.1 += p.amount;
+            }
+            if p.amount_refunded > 0 {
+                for r in store.refunds(&p.id).await.unwrap() {
+                    e.refunded += r.amount;
+                    *e.daily_refunded
+                        .entry(r.created_at.to_datetime().date_naive())
+                        .or_default() += r.amount;
+                    e.by_method.entry(p.method.as_str().into()).or_default().2 += r.amount;
+                    e.by_campaign.entry(campaign.clone()).or_default().2 += r.amount;
+                }
+            }
+        }
+        match (page.has_more, page.items.last()) {
+            (true, Some(last)) => {
+                from = PageFrom::After(payments::domain::Cursor {
+                    created_at: last.created_at.0,
+                    id: last.id.clone(),
+                })
+            }
+            _ => break,
+        }
+    }
+    e
+}
+
+#[tokio::test]
+async fn rollups_agree_with_the_rows_after_seeding_and_writes() {
+    for db in databases().await {
+        let store = &db.store;
+        let report = payments::seed::seed(store, 1500, 11, 60).await.unwrap();
+        assert_eq!(report.payments, 1500);
+        assert!(report.refunds > 0, "{}: some refunds", db.name);
+        // Writes through the normal paths on top of the seeded data.
+        let page = store
+            .list_payments(&ListRequest {
+                filter: Filter {
+                    status: Some(Status::Pending),
+                    ..Filter::default()
+                },
+                limit: 10,
+                from: PageFrom::Start,
+            })
+            .await
+            .unwrap();
+        for (i, p) in page.items.iter().enumerate() {
+            let to = if i % 2 == 0 {
+                Status::Succeeded
+            } else {
+                Status::Failed
+            };
+            store
+                .update_payment(
+                    "test",
+                    &p.id,
+                    &PaymentPatch {
+                        status: Some(to),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let page = store
+            .list_payments(&ListRequest {
+                filter: Filter {
+                    status: Some(Status::Succeeded),
+                    ..Filter::default()
+                },
+                limit: 20,
+                from: PageFrom::Start,
+            })
+            .await
+            .unwrap();
+        for (i, p) in page.items.iter().enumerate() {
+            let amount = if i % 3 == 0 {
+                None
+            } else {
+                Some(1.max(p.amount / 3))
+            };
+            store
+                .refund_payment(
+                    "test",
+                    None,
+                    &p.id,
+                    &NewRefund {
+                        amount,
+                        reason: RefundReason::Other,
+                    },
+                    |_| (201, String::new()),
+                )
+                .await
+                .unwrap();
+        }
+        for currency in ["USD", "EUR"] {
+            let expected = recompute(store, currency).await;
+            let today = chrono::Utc::now().date_naive();
+            let from = today - chrono::Days::new(70);
+            let s = store
+                .summary(&SummaryRequest {
+                    currency: Currency::parse(currency).unwrap(),
+                    from,
+                    to: today,
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                (s.count, s.gross, s.refunded),
+                (expected.count, expected.gross, expected.refunded),
+                "{} {currency}",
+                db.name
+            );
+            assert_eq!(s.net, s.gross - s.refunded);
+            let by_status: BTreeMap<String, (i64, i64)> = s
+                .by_status
+                .iter()
+                .map(|(k, b)| (k.clone(), (b.count, b.gross)))
+                .collect();
+            assert_eq!(
+                by_status, expected.by_status,
+                "{} {currency} by_status",
+                db.name
+            );
+            let by_method: BTreeMap<String, (i64, i64, i64)> = s
+                .by_method
+                .iter()
+                .map(|(k, b)| (k.clone(), (b.count, b.gross, b.refunded)))
+                .collect();
+            assert_eq!(
+                by_method, expected.by_method,
+                "{} {currency} by_method",
+                db.name
+            );
+            let by_campaign: BTreeMap<String, (i64, i64, i64)> = s
+                .by_campaign
+                .iter()
+                .map(|(k, b)| (k.clone(), (b.count, b.gross, b.refunded)))
+                .collect();
+            assert_eq!(
+                by_campaign, expected.by_campaign,
+                "{} {currency} by_campaign",
+                db.name
+            );
+            assert_eq!(s.daily.len(), 71);
+            for d in &s.daily {
+                assert_eq!(
+                    d.gross,
+                    expected.daily_gross.get(&d.date).copied().unwrap_or(0),
+                    "{} {}",
+                    db.name,
+                    d.date
+                );
+                assert_eq!(
+                    d.refunded,
+                    expected.daily_refunded.get(&d.date).copied().unwrap_or(0),
+                    "{} {}",
+                    db.name,
+                    d.date
+                );
+            }
+        }
+    }
+}
