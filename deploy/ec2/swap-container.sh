@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # payments-swap: replace the payments container on this host with IMAGE without
-# dropping a request. The instance user data installs this file as
-# /usr/local/bin/payments-swap (and runs it once with the first image); the
-# pipeline runs it on one host at a time through SSM Run Command
-# (scripts/deploy-ec2).
+# dropping a request. It is the only way the app container is started on an
+# EC2 host: the instance user data (infrastructure/modules/web) installs this
+# file as /usr/local/bin/payments-swap and runs it at first boot with the image
+# named by the SSM parameter /payments/<environment>/image-tag; the pipeline
+# runs it on one host at a time through SSM Run Command (scripts/deploy-ec2).
 #
 # Usage: payments-swap <image-uri>
 #
@@ -11,12 +12,16 @@
 #   1. docker pull IMAGE
 #   2. if the container `payments` already runs that image id and is ready,
 #      stop here (exit 0): running it twice with the same image is harmless
-#   3. start a new container `payments-<time>` with --network host and
-#      PAYMENTS_REUSE_PORT=true: it binds port 8080 (SO_REUSEPORT) while the
+#   3. run the migrations once with IMAGE (`docker run --rm IMAGE migrate`, the
+#      same env file and secrets as the app); they are idempotent and safe
+#      while the old version serves, because migrations stay backward
+#      compatible (deploy/README.md)
+#   4. start a new container `payments-<time>` with --network host and
+#      PAYMENTS_REUSE_PORT=true: it binds the app port (SO_REUSEPORT) while the
 #      old container still serves, so the port never closes
-#   4. wait, at most READY_TIMEOUT_SECONDS, until `docker exec <new> payments
+#   5. wait, at most READY_TIMEOUT_SECONDS, until `docker exec <new> payments
 #      healthcheck` (its /readyz) passes READY_PASSES times in a row
-#   5. stop every older payments container with SIGTERM and
+#   6. stop every older payments container with SIGTERM and
 #      `docker stop --time DRAIN + GRACE + MARGIN`: it turns /readyz 503, keeps
 #      serving for the drain delay, closes its listener, finishes in-flight
 #      requests; then remove it and rename the new container to `payments`
@@ -32,51 +37,72 @@
 #   6  the new container serves, but an old container could not be stopped or
 #      removed, or the new one could not be renamed: look at `docker ps -a`
 #   7  another swap is running on this host (nothing changed)
+#   8  the migrations failed (no container started; old one serving)
 #
-# Host contract (written by the instance user data):
-#   PAYMENTS_ENV_FILE     (default /etc/payments/payments.env) docker --env-file
-#                         with the non-secret settings; must exist. Do not set
-#                         the variables this script sets below in it.
-#   PAYMENTS_SECRETS_DIR  (default /etc/payments/secrets) mounted read-only at
+# Host contract (written by the instance user data, infrastructure/modules/web):
+#   PAYMENTS_ENV_FILE     (default /etc/payments/app.env) docker --env-file with
+#                         the app's non-secret settings; must exist. The swap
+#                         reads three of them itself: the port of PAYMENTS_BIND
+#                         (default 8080) for the readiness probe, and
+#                         PAYMENTS_DRAIN_DELAY (default 0s) and
+#                         PAYMENTS_SHUTDOWN_GRACE (default 30s), written as
+#                         <N>s, <N>m or <N>ms, for the stop timeout. So the app
+#                         and `docker stop` always agree. It sets
+#                         PAYMENTS_REUSE_PORT, PAYMENTS_HEALTHCHECK_URL and the
+#                         *_FILE variables below itself, over the env file.
+#   PAYMENTS_SECRETS_DIR  (default /run/payments/secrets, on tmpfs: secrets are
+#                         never written to disk) mounted read-only at
 #                         /run/secrets/payments when it exists; its files
 #                         `database-url` and `session-key` (owner uid 10001,
-#                         mode 0400) become PAYMENTS_DATABASE_URL_FILE and
-#                         PAYMENTS_SESSION_KEY_FILE
-#   docker can pull from ECR (amazon-ecr-credential-helper for root)
-#   recommended: sysctl net.ipv4.tcp_migrate_req=1, so connections still queued
-#   on the old listener move to the new one when the old listener closes
+#                         the image's user, mode 0400) become
+#                         PAYMENTS_DATABASE_URL_FILE and PAYMENTS_SESSION_KEY_FILE
+#   docker can pull from ECR (amazon-ecr-credential-helper for root); where the
+#   containers' logs go is the Docker daemon's default log driver (awslogs on
+#   the EC2 hosts)
+#   sysctl net.ipv4.tcp_migrate_req=1, so connections still queued on the old
+#   listener move to the new one when the old listener closes (a warning is
+#   logged when it is not set)
 #
-# Tunables (environment): PAYMENTS_CONTAINER (payments), PAYMENTS_PORT (8080),
-# DRAIN_DELAY_SECONDS (10), SHUTDOWN_GRACE_SECONDS (30), STOP_MARGIN_SECONDS
+# Tunables (environment): PAYMENTS_CONTAINER (payments), STOP_MARGIN_SECONDS
 # (10), READY_TIMEOUT_SECONDS (120), READY_PASSES (3), POLL_INTERVAL_SECONDS
-# (2), PROBE_TIMEOUT_SECONDS (10, one healthcheck), PAYMENTS_SWAP_LOCK
+# (2), PROBE_TIMEOUT_SECONDS (10, one healthcheck), RUN_MIGRATIONS (true),
+# MIGRATE_TIMEOUT_SECONDS (600), PAYMENTS_SWAP_LOCK
 # (/run/lock/payments-swap.lock).
 #
-# Why READY_PASSES: with SO_REUSEPORT the kernel spreads connections to
-# 127.0.0.1:8080 over the old and the new process, so one probe may be answered
-# by the old one. The new container must also stay running throughout, and a
-# single failed probe restarts the count.
+# Why READY_PASSES: with SO_REUSEPORT the kernel spreads connections to the
+# port over the old and the new process, so one probe may be answered by the
+# old one. The new container must also stay running throughout, and a single
+# failed probe restarts the count.
 set -euo pipefail
 
 # SSM Run Command starts this without HOME; docker reads the ECR credential
 # helper's configuration from $HOME/.docker.
 export HOME="${HOME:-/root}"
 
-readonly EXIT_USAGE=2 EXIT_PULL=3 EXIT_START=4 EXIT_NOT_READY=5 EXIT_OLD_CLEANUP=6 EXIT_LOCKED=7
+readonly EXIT_USAGE=2 EXIT_PULL=3 EXIT_START=4 EXIT_NOT_READY=5 EXIT_OLD_CLEANUP=6 EXIT_LOCKED=7 EXIT_MIGRATE=8
 readonly service_label="org.themarkup.service=payments"
+# Where the secrets directory appears inside the containers.
+readonly secrets_mount=/run/secrets/payments
+# The image's user (app/web/Dockerfile); the secret files belong to it.
+readonly app_user=10001:10001
 
 container_name="${PAYMENTS_CONTAINER:-payments}"
-port="${PAYMENTS_PORT:-8080}"
-env_file="${PAYMENTS_ENV_FILE:-/etc/payments/payments.env}"
-secrets_dir="${PAYMENTS_SECRETS_DIR:-/etc/payments/secrets}"
-drain_delay="${DRAIN_DELAY_SECONDS:-10}"
-shutdown_grace="${SHUTDOWN_GRACE_SECONDS:-30}"
+env_file="${PAYMENTS_ENV_FILE:-/etc/payments/app.env}"
+secrets_dir="${PAYMENTS_SECRETS_DIR:-/run/payments/secrets}"
 stop_margin="${STOP_MARGIN_SECONDS:-10}"
 ready_timeout="${READY_TIMEOUT_SECONDS:-120}"
 ready_passes="${READY_PASSES:-3}"
 poll_interval="${POLL_INTERVAL_SECONDS:-2}"
 probe_timeout="${PROBE_TIMEOUT_SECONDS:-10}"
+run_migrations="${RUN_MIGRATIONS:-true}"
+migrate_timeout="${MIGRATE_TIMEOUT_SECONDS:-600}"
 lock_file="${PAYMENTS_SWAP_LOCK:-/run/lock/payments-swap.lock}"
+
+# Read from the env file by read_host_settings.
+port=""
+probe_host=""
+drain_delay=""
+shutdown_grace=""
 
 log() {
   printf '%s payments-swap: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
@@ -88,16 +114,68 @@ fail() {
   exit "$code"
 }
 
+# The value of KEY in the env file (the last assignment wins, as in docker),
+# or nothing.
+env_file_value() {
+  local key="$1"
+  sed -n "s/^$key=//p" "$env_file" | tail -n 1 | tr -d '\r'
+}
+
+# Whole seconds of a duration the app accepts, in the forms <N>s, <N>m or
+# <N>ms (rounded up); anything else is a host configuration error.
+duration_seconds() {
+  local name="$1" value="$2"
+  if [[ "$value" =~ ^([0-9]+)s$ ]]; then
+    echo "$((10#${BASH_REMATCH[1]}))"
+  elif [[ "$value" =~ ^([0-9]+)m$ ]]; then
+    echo "$((10#${BASH_REMATCH[1]} * 60))"
+  elif [[ "$value" =~ ^([0-9]+)ms$ ]]; then
+    echo "$(((10#${BASH_REMATCH[1]} + 999) / 1000))"
+  else
+    fail "$EXIT_USAGE" "$name=$value in $env_file: write it as <N>s, <N>m or <N>ms"
+  fi
+}
+
+# Port and drain timings: the app reads them from the env file, and so does
+# the swap, so the readiness probe and `docker stop` match what the app does.
+read_host_settings() {
+  local bind drain grace
+  bind="$(env_file_value PAYMENTS_BIND)"
+  bind="${bind:-0.0.0.0:8080}"
+  port="${bind##*:}"
+  probe_host="${bind%:*}"
+  [[ "$port" =~ ^[0-9]+$ && "$bind" == *:* ]] \
+    || fail "$EXIT_USAGE" "PAYMENTS_BIND=$bind in $env_file is not <address>:<port>"
+  case "$probe_host" in
+    0.0.0.0) probe_host=127.0.0.1 ;;
+    "[::]") probe_host="[::1]" ;;
+  esac
+  drain="$(env_file_value PAYMENTS_DRAIN_DELAY)"
+  grace="$(env_file_value PAYMENTS_SHUTDOWN_GRACE)"
+  drain_delay="$(duration_seconds PAYMENTS_DRAIN_DELAY "${drain:-0s}")"
+  shutdown_grace="$(duration_seconds PAYMENTS_SHUTDOWN_GRACE "${grace:-30s}")"
+}
+
 check_arguments() {
   if (($# != 1)) || [[ -z "$1" || "$1" == -* ]]; then
     echo "usage: payments-swap <image-uri>" >&2
     exit "$EXIT_USAGE"
   fi
   local value
-  for value in "$port" "$drain_delay" "$shutdown_grace" "$stop_margin" "$ready_timeout" "$ready_passes" "$probe_timeout"; do
+  for value in "$stop_margin" "$ready_timeout" "$ready_passes" "$probe_timeout" "$migrate_timeout"; do
     [[ "$value" =~ ^[0-9]+$ ]] || fail "$EXIT_USAGE" "'$value' is not a whole number (check the tunables)"
   done
+  [[ "$run_migrations" == "true" || "$run_migrations" == "false" ]] \
+    || fail "$EXIT_USAGE" "RUN_MIGRATIONS must be true or false, not '$run_migrations'"
   [[ -f "$env_file" ]] || fail "$EXIT_USAGE" "env file $env_file is missing"
+  read_host_settings
+}
+
+warn_without_request_migration() {
+  local setting=/proc/sys/net/ipv4/tcp_migrate_req
+  if [[ -r "$setting" && "$(cat "$setting")" != "1" ]]; then
+    log "warning: net.ipv4.tcp_migrate_req is not 1; connections queued on the old listener may be reset when it closes"
+  fi
 }
 
 hold_host_lock() {
@@ -129,8 +207,9 @@ container_image_id() {
   docker container inspect --format '{{.Image}}' "$1"
 }
 
+# The image's own health check command; it asks PAYMENTS_HEALTHCHECK_URL.
 container_is_ready() {
-  timeout "$probe_timeout" docker exec "$1" payments healthcheck >/dev/null 2>&1
+  timeout "$probe_timeout" docker exec "$1" /usr/local/bin/payments healthcheck >/dev/null 2>&1
 }
 
 already_running() {
@@ -145,39 +224,68 @@ stop_timeout() {
   echo $((drain_delay + shutdown_grace + stop_margin))
 }
 
-start_new_container() {
-  local name="$1" image="$2"
-  local args=(
-    --detach
-    --name "$name"
-    --label "$service_label"
+# The arguments of the next `docker run`, built by the add_* functions.
+run_args=()
+
+# The secrets directory, mounted read-only, and the *_FILE variables for the
+# files in it. --mount (not --volume) so a missing directory is an error
+# instead of an empty directory docker would create.
+add_secret_args() {
+  if [[ -d "$secrets_dir" ]]; then
+    run_args+=(--mount "type=bind,source=$secrets_dir,target=$secrets_mount,readonly")
+    if [[ -f "$secrets_dir/database-url" ]]; then
+      run_args+=(--env "PAYMENTS_DATABASE_URL_FILE=$secrets_mount/database-url")
+    fi
+    if [[ -f "$secrets_dir/session-key" ]]; then
+      run_args+=(--env "PAYMENTS_SESSION_KEY_FILE=$secrets_mount/session-key")
+    fi
+  fi
+}
+
+# Options every payments container gets: non-root, read-only, no
+# capabilities, the host's env file.
+add_hardening_args() {
+  run_args+=(
     --network host
-    --restart unless-stopped
-    --stop-timeout "$(stop_timeout)"
-    --user 10001:10001
+    --user "$app_user"
     --read-only
     --tmpfs "/tmp:rw,noexec,nosuid,size=64m"
     --cap-drop ALL
     --security-opt no-new-privileges
     --env-file "$env_file"
-    --env "PAYMENTS_BIND=0.0.0.0:$port"
-    --env PAYMENTS_REUSE_PORT=true
-    --env PAYMENTS_LOG_FORMAT=json
-    --env PAYMENTS_TRUST_PROXY=true
-    --env "PAYMENTS_DRAIN_DELAY=${drain_delay}s"
-    --env "PAYMENTS_SHUTDOWN_GRACE=${shutdown_grace}s"
   )
-  if [[ -d "$secrets_dir" ]]; then
-    args+=(--volume "$secrets_dir:/run/secrets/payments:ro")
-    if [[ -f "$secrets_dir/database-url" ]]; then
-      args+=(--env PAYMENTS_DATABASE_URL_FILE=/run/secrets/payments/database-url)
-    fi
-    if [[ -f "$secrets_dir/session-key" ]]; then
-      args+=(--env PAYMENTS_SESSION_KEY_FILE=/run/secrets/payments/session-key)
-    fi
+}
+
+migrate() {
+  local image="$1"
+  if [[ "$run_migrations" != "true" ]]; then
+    log "RUN_MIGRATIONS=false: not running the migrations"
+    return 0
   fi
+  run_args=(--rm)
+  add_hardening_args
+  add_secret_args
+  log "running the migrations of $image"
+  timeout "$migrate_timeout" docker run "${run_args[@]}" "$image" migrate 1>&2
+}
+
+start_new_container() {
+  local name="$1" image="$2"
+  run_args=(
+    --detach
+    --name "$name"
+    --label "$service_label"
+    --restart unless-stopped
+    --stop-timeout "$(stop_timeout)"
+  )
+  add_hardening_args
+  run_args+=(
+    --env PAYMENTS_REUSE_PORT=true
+    --env "PAYMENTS_HEALTHCHECK_URL=http://$probe_host:$port/readyz"
+  )
+  add_secret_args
   log "starting $name from $image"
-  docker run "${args[@]}" "$image" serve >/dev/null
+  docker run "${run_args[@]}" "$image" serve >/dev/null
 }
 
 wait_until_ready() {
@@ -244,6 +352,7 @@ main() {
   check_arguments "$@"
   local image="$1"
   hold_host_lock
+  warn_without_request_migration
   pull_image "$image"
 
   local wanted_id
@@ -251,6 +360,10 @@ main() {
   if already_running "$wanted_id"; then
     log "$container_name already runs $image ($wanted_id) and is ready; nothing to do"
     exit 0
+  fi
+
+  if ! migrate "$image"; then
+    fail "$EXIT_MIGRATE" "the migrations of $image failed; no container was started, the old one keeps serving"
   fi
 
   local new_name

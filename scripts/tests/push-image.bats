@@ -5,7 +5,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib/common.bash
 source "$BATS_TEST_DIRNAME/lib/common.bash"
 
-repository="123456789012.dkr.ecr.us-east-1.amazonaws.com/payments"
+repository="123456789012.dkr.ecr.us-east-1.amazonaws.com/payments/staging"
 sha="0123456789abcdef0123456789abcdef01234567"
 
 setup() {
@@ -20,7 +20,7 @@ setup() {
   [ "${lines[-1]}" = "$repository:1.3.0" ]
   assert_called "aws ecr get-login-password --region us-east-1"
   assert_call_order \
-    "aws ecr describe-images --region us-east-1 --repository-name payments --image-ids imageTag=1.3.0" \
+    "aws ecr describe-images --region us-east-1 --repository-name payments/staging --image-ids imageTag=1.3.0" \
     "docker load --quiet --input $BATS_TEST_TMPDIR/image.tar" \
     "docker login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com" \
     "docker tag payments:1.3.0 $repository:1.3.0" \

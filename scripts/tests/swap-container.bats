@@ -1,21 +1,35 @@
 #!/usr/bin/env bats
 # deploy/ec2/swap-container.sh against a fake docker: the order of operations,
-# the rollback when the new container never becomes ready, and the exit codes.
+# the migrations, the rollback when the new container never becomes ready,
+# the host contract (env file, secrets on tmpfs) and the exit codes.
 
 # shellcheck source-path=SCRIPTDIR source=lib/common.bash
 source "$BATS_TEST_DIRNAME/lib/common.bash"
 
-old_image="123456789012.dkr.ecr.us-east-1.amazonaws.com/payments:1.2.3"
-new_image="123456789012.dkr.ecr.us-east-1.amazonaws.com/payments:1.3.0"
+old_image="123456789012.dkr.ecr.us-east-1.amazonaws.com/payments/production:1.2.3"
+new_image="123456789012.dkr.ecr.us-east-1.amazonaws.com/payments/production:1.3.0"
 
 setup() {
   use_fakes
   swap="$project_root/deploy/ec2/swap-container.sh"
-  export PAYMENTS_ENV_FILE="$BATS_TEST_TMPDIR/payments.env"
+  export PAYMENTS_ENV_FILE="$BATS_TEST_TMPDIR/app.env"
   export PAYMENTS_SECRETS_DIR="$BATS_TEST_TMPDIR/secrets"
   export PAYMENTS_SWAP_LOCK="$BATS_TEST_TMPDIR/swap.lock"
   export READY_TIMEOUT_SECONDS=2 POLL_INTERVAL_SECONDS=0 READY_PASSES=3
-  echo "PAYMENTS_METRICS_BIND=" >"$PAYMENTS_ENV_FILE"
+  unset STOP_MARGIN_SECONDS RUN_MIGRATIONS
+  # What the user data writes (infrastructure/modules/web), with a 10 s drain.
+  write_env_file 0.0.0.0:8080 10s 30s
+}
+
+# The host's env file: PAYMENTS_BIND, PAYMENTS_DRAIN_DELAY, PAYMENTS_SHUTDOWN_GRACE.
+write_env_file() {
+  {
+    echo "PAYMENTS_BIND=$1"
+    echo "PAYMENTS_LOG_FORMAT=json"
+    echo "PAYMENTS_TRUST_PROXY=true"
+    echo "PAYMENTS_DRAIN_DELAY=$2"
+    echo "PAYMENTS_SHUTDOWN_GRACE=$3"
+  } >"$PAYMENTS_ENV_FILE"
 }
 
 # A container that was running before the swap: name, image, ready (yes/no).
@@ -40,56 +54,121 @@ new_container_name() {
   grep -o -m 1 -- '--name payments-[0-9]*-[0-9]*' "$FAKE_STATE/calls" | cut -d' ' -f2
 }
 
-@test "swap: pull, start beside the old one, wait for ready, stop the old one, rename" {
+@test "swap: pull, migrate, start beside the old one, wait for ready, stop the old one, rename" {
   existing_container payments "$old_image"
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
   new_name="$(new_container_name)"
   assert_call_order \
     "docker pull --quiet $new_image" \
+    "$new_image migrate" \
     "docker run --detach --name $new_name" \
-    "docker exec $new_name payments healthcheck" \
+    "docker exec $new_name /usr/local/bin/payments healthcheck" \
     "docker stop --time 50 payments" \
     "stopped payments" \
     "docker rm payments" \
     "docker rename $new_name payments"
-  [ "$(count_calls "docker exec $new_name payments healthcheck")" -eq 3 ]
+  [ "$(count_calls "docker exec $new_name /usr/local/bin/payments healthcheck")" -eq 3 ]
   [ "$(container_image payments)" = "$(image_id "$new_image")" ]
   [ ! -e "$FAKE_STATE/containers/$new_name" ]
 }
 
-@test "the new container shares the port: host network, SO_REUSEPORT, env file, drain settings" {
+@test "the new container shares the port: host network, SO_REUSEPORT, the host's env file" {
   existing_container payments "$old_image"
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
-  run_call="$(grep -F 'docker run' "$FAKE_STATE/calls")"
+  run_call="$(grep -F 'docker run --detach' "$FAKE_STATE/calls")"
   [[ "$run_call" == *"--network host"* ]]
   [[ "$run_call" == *"--env PAYMENTS_REUSE_PORT=true"* ]]
-  [[ "$run_call" == *"--env PAYMENTS_BIND=0.0.0.0:8080"* ]]
+  [[ "$run_call" == *"--env PAYMENTS_HEALTHCHECK_URL=http://127.0.0.1:8080/readyz"* ]]
   [[ "$run_call" == *"--env-file $PAYMENTS_ENV_FILE"* ]]
-  [[ "$run_call" == *"--env PAYMENTS_DRAIN_DELAY=10s"* ]]
-  [[ "$run_call" == *"--env PAYMENTS_SHUTDOWN_GRACE=30s"* ]]
+  # The app's settings come from the env file only, never overridden here.
+  [[ "$run_call" != *"--env PAYMENTS_DRAIN_DELAY"* && "$run_call" != *"--env PAYMENTS_BIND"* ]]
   [[ "$run_call" == *"--stop-timeout 50"* ]]
   [[ "$run_call" == *"--read-only"* && "$run_call" == *"--cap-drop ALL"* && "$run_call" == *"--user 10001:10001"* ]]
+  [[ "$run_call" == *"--label org.themarkup.service=payments"* ]]
+  [[ "$run_call" != *"--health-cmd"* ]]
   [[ "$run_call" == *"$new_image serve" ]]
 }
 
-@test "secrets in the secrets directory are mounted and passed as *_FILE" {
+@test "the default host contract is the user data's: /etc/payments/app.env and /run/payments/secrets" {
+  # shellcheck disable=SC2016 # the script's text, not an expansion
+  grep -qxF 'env_file="${PAYMENTS_ENV_FILE:-/etc/payments/app.env}"' "$swap"
+  # shellcheck disable=SC2016
+  grep -qxF 'secrets_dir="${PAYMENTS_SECRETS_DIR:-/run/payments/secrets}"' "$swap"
+  unset PAYMENTS_ENV_FILE
+  run "$swap" "$new_image"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"env file /etc/payments/app.env is missing"* ]]
+}
+
+@test "the port, drain delay and grace come from the env file: probe URL and stop timeout follow them" {
+  existing_container payments "$old_image"
+  write_env_file 0.0.0.0:9000 35s 1m
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  run_call="$(grep -F 'docker run --detach' "$FAKE_STATE/calls")"
+  [[ "$run_call" == *"--env PAYMENTS_HEALTHCHECK_URL=http://127.0.0.1:9000/readyz"* ]]
+  # 35 + 60 + 10
+  [[ "$run_call" == *"--stop-timeout 105"* ]]
+  assert_called "docker stop --time 105 payments"
+}
+
+@test "without drain settings in the env file the app's defaults count: 0s drain, 30s grace" {
+  echo "PAYMENTS_LOG_FORMAT=json" >"$PAYMENTS_ENV_FILE"
+  existing_container payments "$old_image"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  assert_called "--env PAYMENTS_HEALTHCHECK_URL=http://127.0.0.1:8080/readyz"
+  assert_called "docker stop --time 40 payments"
+}
+
+@test "secrets in the secrets directory are mounted read-only and passed as *_FILE, to the migrations too" {
   mkdir -p "$PAYMENTS_SECRETS_DIR"
   touch "$PAYMENTS_SECRETS_DIR/database-url" "$PAYMENTS_SECRETS_DIR/session-key"
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
-  run_call="$(grep -F 'docker run' "$FAKE_STATE/calls")"
-  [[ "$run_call" == *"--volume $PAYMENTS_SECRETS_DIR:/run/secrets/payments:ro"* ]]
-  [[ "$run_call" == *"PAYMENTS_DATABASE_URL_FILE=/run/secrets/payments/database-url"* ]]
-  [[ "$run_call" == *"PAYMENTS_SESSION_KEY_FILE=/run/secrets/payments/session-key"* ]]
+  local call
+  for call in "docker run --detach" "docker run --rm"; do
+    run_call="$(grep -F "$call" "$FAKE_STATE/calls")"
+    [[ "$run_call" == *"--mount type=bind,source=$PAYMENTS_SECRETS_DIR,target=/run/secrets/payments,readonly"* ]]
+    [[ "$run_call" == *"--env PAYMENTS_DATABASE_URL_FILE=/run/secrets/payments/database-url"* ]]
+    [[ "$run_call" == *"--env PAYMENTS_SESSION_KEY_FILE=/run/secrets/payments/session-key"* ]]
+    [[ "$run_call" == *"--env-file $PAYMENTS_ENV_FILE"* && "$run_call" == *"--user 10001:10001"* ]]
+  done
+  refute_called "--volume"
+}
+
+@test "without a secrets directory nothing is mounted" {
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  refute_called "--mount"
+  refute_called "_FILE="
+}
+
+@test "failed migrations: exit 8, no container started, the old one untouched" {
+  existing_container payments "$old_image"
+  FAKE_DOCKER_MIGRATE_FAIL=1 run "$swap" "$new_image"
+  [ "$status" -eq 8 ]
+  [[ "$output" == *"migrations of $new_image failed"* ]]
+  refute_called "docker run --detach"
+  refute_called "docker stop"
+  [ "$(cat "$FAKE_STATE/containers/payments/running")" = "true" ]
+  [ "$(container_image payments)" = "$(image_id "$old_image")" ]
+}
+
+@test "RUN_MIGRATIONS=false skips the migrations" {
+  RUN_MIGRATIONS=false run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  refute_called "docker run --rm"
+  assert_called "docker run --detach"
 }
 
 @test "first start on a fresh host: no old container to stop" {
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
   refute_called "docker stop"
-  assert_call_order "docker pull" "docker run" "docker rename"
+  assert_call_order "docker pull" "$new_image migrate" "docker run --detach" "docker rename"
   [ "$(container_image payments)" = "$(image_id "$new_image")" ]
 }
 
@@ -98,8 +177,9 @@ new_container_name() {
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
   [[ "$output" == *"nothing to do"* ]]
-  assert_call_order "docker pull" "docker exec payments payments healthcheck"
+  assert_call_order "docker pull" "docker exec payments /usr/local/bin/payments healthcheck"
   refute_called "docker run"
+  refute_called "migrate"
   refute_called "docker stop"
   refute_called "docker rename"
   run "$swap" "$new_image"
@@ -111,7 +191,7 @@ new_container_name() {
   existing_container payments "$new_image" no
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
-  assert_call_order "docker run" "docker stop --time 50 payments" "docker rename"
+  assert_call_order "docker run --detach" "docker stop --time 50 payments" "docker rename"
 }
 
 @test "pull failure: exit 3, nothing started, the old container untouched" {
@@ -135,7 +215,7 @@ new_container_name() {
   new_name="$(new_container_name)"
   assert_call_order \
     "docker run --detach --name $new_name" \
-    "docker exec $new_name payments healthcheck" \
+    "docker exec $new_name /usr/local/bin/payments healthcheck" \
     "docker logs --tail 50 $new_name" \
     "docker stop --time 50 $new_name" \
     "docker rm --force $new_name"
@@ -178,20 +258,21 @@ new_container_name() {
   FAKE_DOCKER_NEW_READY=after:4 run "$swap" "$new_image"
   [ "$status" -eq 0 ]
   new_name="$(new_container_name)"
-  [ "$(count_calls "docker exec $new_name payments healthcheck")" -eq 6 ]
+  [ "$(count_calls "docker exec $new_name /usr/local/bin/payments healthcheck")" -eq 6 ]
   [ "$(container_image payments)" = "$(image_id "$new_image")" ]
 }
 
 @test "slow stop: the old container gets drain + grace + margin, and removal waits for it" {
   existing_container payments "$old_image"
   start=$SECONDS
-  FAKE_DOCKER_STOP_SECONDS=2 DRAIN_DELAY_SECONDS=5 SHUTDOWN_GRACE_SECONDS=20 STOP_MARGIN_SECONDS=5 run "$swap" "$new_image"
+  write_env_file 0.0.0.0:8080 5s 20s
+  FAKE_DOCKER_STOP_SECONDS=2 STOP_MARGIN_SECONDS=5 run "$swap" "$new_image"
   [ "$status" -eq 0 ]
   ((SECONDS - start >= 2))
   new_name="$(new_container_name)"
   assert_call_order \
-    "--env PAYMENTS_DRAIN_DELAY=5s" \
-    "docker exec $new_name payments healthcheck" \
+    "--stop-timeout 30" \
+    "docker exec $new_name /usr/local/bin/payments healthcheck" \
     "docker stop --time 30 payments" \
     "stopped payments" \
     "docker rm payments" \
@@ -212,7 +293,7 @@ new_container_name() {
   FAKE_DOCKER_RUN_FAIL=1 run "$swap" "$new_image"
   [ "$status" -eq 4 ]
   new_name="$(new_container_name)"
-  assert_call_order "docker run" "docker rm --force $new_name"
+  assert_call_order "docker run --detach" "docker rm --force $new_name"
   refute_called "docker stop"
   [ ! -e "$FAKE_STATE/containers/$new_name" ]
   [ "$(container_image payments)" = "$(image_id "$old_image")" ]
@@ -235,7 +316,16 @@ new_container_name() {
   [ "$status" -eq 2 ]
   PAYMENTS_ENV_FILE="$BATS_TEST_TMPDIR/missing.env" run "$swap" "$new_image"
   [ "$status" -eq 2 ]
-  DRAIN_DELAY_SECONDS=10s run "$swap" "$new_image"
+  READY_PASSES=3x run "$swap" "$new_image"
+  [ "$status" -eq 2 ]
+  RUN_MIGRATIONS=yes run "$swap" "$new_image"
+  [ "$status" -eq 2 ]
+  write_env_file 0.0.0.0:8080 10 30s
+  run "$swap" "$new_image"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"PAYMENTS_DRAIN_DELAY=10 in"* ]]
+  write_env_file localhost 10s 30s
+  run "$swap" "$new_image"
   [ "$status" -eq 2 ]
   [ ! -s "$FAKE_STATE/calls" ]
 }

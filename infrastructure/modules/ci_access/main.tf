@@ -1,7 +1,9 @@
 # CircleCI's OIDC identity provider and a role the pipeline of one project
 # can assume from the master or staging branch only. The role can push to
-# one repository, record the deployed tag, and run the deploy on this
-# environment's web servers through SSM Run Command. Nothing else.
+# this environment's repository (payments/<environment>), record the deployed
+# tag, and run the deploy on this environment's web servers through SSM Run
+# Command. Nothing else: these are exactly the AWS calls of scripts/push-image
+# and scripts/deploy-ec2 (checked by infrastructure/tests, pipeline_contract).
 #
 # The trust is checked on the subject of $CIRCLE_OIDC_TOKEN_V2:
 #   org/<org>/project/<project>/user/<user>/vcs-origin/<repo>/vcs-ref/refs/heads/<branch>
@@ -127,15 +129,16 @@ data "aws_iam_policy_document" "pipeline" {
     }
   }
 
-  # Following a command and finding the hosts: read-only calls without
-  # resource-level permissions.
+  # Following a command, finding the hosts and their target group, and
+  # waiting for the load balancer to see a host healthy (scripts/deploy-ec2):
+  # read-only calls that have no resource-level permissions.
   statement {
     sid = "FollowCommandsAndFindHosts"
     actions = [
       "ssm:GetCommandInvocation",
-      "ssm:ListCommandInvocations",
-      "ssm:ListCommands",
       "ec2:DescribeInstances",
+      "elasticloadbalancing:DescribeTargetGroups",
+      "elasticloadbalancing:DescribeTargetHealth",
     ]
     resources = ["*"]
   }

@@ -21,9 +21,10 @@ locals {
     Environment = var.environment
   })
 
-  # docker stop waits this long before SIGKILL: drain, then finish requests.
-  stop_timeout_seconds = var.drain_delay_seconds + var.shutdown_grace_seconds + 5
-
+  # First boot. payments-swap (deploy/ec2/swap-container.sh) is the one way a
+  # container is started on a host: the user data installs that very file
+  # and runs it; the pipeline runs it again on every deploy. It is read from
+  # the repository rather than copied here, so the two can never differ.
   user_data = templatefile("${path.module}/templates/user-data.sh.tftpl", {
     REGION                 = local.region
     ENVIRONMENT            = var.environment
@@ -38,8 +39,8 @@ locals {
     APP_PORT               = var.app_port
     DRAIN_DELAY_SECONDS    = var.drain_delay_seconds
     SHUTDOWN_GRACE_SECONDS = var.shutdown_grace_seconds
-    STOP_TIMEOUT_SECONDS   = local.stop_timeout_seconds
     CONTAINER_HELPER       = trimspace(file("${path.module}/templates/payments-container.sh"))
+    SWAP_SCRIPT            = trimspace(file("${path.module}/../../../deploy/ec2/swap-container.sh"))
   })
 }
 
@@ -237,8 +238,10 @@ resource "aws_launch_template" "this" {
   instance_type          = var.instance_type
   ebs_optimized          = true
   update_default_version = true
-  user_data              = base64encode(local.user_data)
-  tags                   = var.tags
+  # Compressed: with both host programs the script exceeds EC2's 16 KB
+  # user data limit; cloud-init unpacks gzip.
+  user_data = base64gzip(local.user_data)
+  tags      = var.tags
 
   iam_instance_profile {
     arn = aws_iam_instance_profile.this.arn

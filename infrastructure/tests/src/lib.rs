@@ -9,6 +9,7 @@
 //! its module calls and resolve `var.`, `local.` and `module.` references,
 //! so they check what each environment actually gets.
 
+pub mod contracts;
 pub mod hcl_model;
 
 use std::collections::{BTreeSet, HashMap};
