@@ -243,7 +243,8 @@ pub async fn seed(
     seed: u64,
     days: u32,
 ) -> Result<SeedReport, StoreError> {
-    let anchor = Timestamp::now();
+    // Anchored to the start of today (UTC): the same seed gives the same rows all day.
+    let anchor = Timestamp(Timestamp::now().0.div_euclid(DAY_MICROS) * DAY_MICROS);
     let mut generator = Generator::new(seed, anchor, days);
     let progress = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(count);

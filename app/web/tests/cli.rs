@@ -1,0 +1,605 @@
+//! The `payments` binary as operators run it: exit codes and one-line
+//! errors, token and user commands, seeding, and a real server that drains
+//! and exits cleanly on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn payments(args: &[&str], dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payments"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("PAYMENTS_DATABASE_URL")
+        .env_remove("PAYMENTS_SESSION_KEY")
+        .env("PAYMENTS_LOG_FORMAT", "json")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(args: &[&str], dir: &std::path::Path) -> Output {
+    payments(args, dir).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Asserts the process failed with `code` and said one `error:` sentence.
+fn assert_fails(o: &Output, code: i32, contains: &str) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(lines.len(), 1, "one error line expected: {err}");
+    assert!(
+        lines[0].contains(contains),
+        "{:?} lacks {contains:?}",
+        lines[0]
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn configuration_and_runtime_errors_are_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_fails(
+        &run(&["migrate", "--database-url", "postgres://db/x"], d),
+        2,
+        "unsupported database URL scheme 'postgres'",
+    );
+    assert_fails(
+        &run(&["migrate", "--database-url", "payments.db"], d),
+        2,
+        "no scheme",
+    );
+    let err = assert_fails(
+        &run(
+            &[
+                "migrate",
+                "--database-url",
+                "mysql://app:s3cretpw@127.0.0.1:1/payments",
+            ],
+            d,
+        ),
+        1,
+        "cannot connect to MySQL",
+    );
+    assert!(!err.contains("s3cretpw"), "password leaked: {err}");
+    assert_fails(
+        &run(
+            &["migrate", "--database-url", "sqlite:///no/such/dir/x.db"],
+            d,
+        ),
+        1,
+        "cannot open the SQLite database",
+    );
+    assert_fails(
+        &run(&["serve", "--bind", "0.0.0.0:0"], d),
+        2,
+        "PAYMENTS_SESSION_KEY",
+    );
+    assert_fails(
+        &run(&["serve", "--session-key", "short"], d),
+        2,
+        "at least 64 characters",
+    );
+    let o = run(&["serve", "--drain-delay", "soon"], d);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let missing = d.join("missing-url-file");
+    assert_fails(
+        &run(
+            &["migrate", "--database-url-file", missing.to_str().unwrap()],
+            d,
+        ),
+        2,
+        "cannot read the database URL file",
+    );
+    assert_fails(
+        &run(&["healthcheck", "--url", "http://127.0.0.1:1/readyz"], d),
+        1,
+        "not ready",
+    );
+    // A port already in use.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    assert_fails(
+        &run(
+            &["serve", "--bind", &addr, "--database-url", "sqlite://p.db"],
+            d,
+        ),
+        1,
+        "already in use",
+    );
+}
+
+#[test]
+fn the_database_url_can_come_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("url");
+    std::fs::write(
+        &file,
+        format!("sqlite://{}/from-file.db\n", dir.path().display()),
+    )
+    .unwrap();
+    let o = payments(&["migrate"], dir.path())
+        .env("PAYMENTS_DATABASE_URL_FILE", &file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("from-file.db").exists());
+    let both = payments(&["migrate", "--database-url", "sqlite://x.db"], dir.path())
+        .env("PAYMENTS_DATABASE_URL_FILE", &file)
+        .output()
+        .unwrap();
+    assert_fails(&both, 2, "only one of");
+}
+
+#[test]
+fn tokens_and_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(&["migrate"], d).status.success());
+    let o = run(
+        &[
+            "token",
+            "create",
+            "--name",
+            "donation form",
+            "--scope",
+            "write",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let secret = out.lines().last().unwrap();
+    assert!(secret.starts_with("pmt_") && !secret.contains(' '), "{out}");
+    let id = out
+        .split_whitespace()
+        .find(|w| w.starts_with("tok_"))
+        .unwrap()
+        .to_owned();
+    let list = stdout(&run(&["token", "list"], d));
+    assert!(
+        list.contains(&id) && list.contains("active") && list.contains("donation form"),
+        "{list}"
+    );
+    assert!(!list.contains(secret));
+    assert!(run(&["token", "revoke", &id], d).status.success());
+    assert!(stdout(&run(&["token", "list"], d)).contains("revoked"));
+    assert_fails(&run(&["token", "revoke", "tok_nope"], d), 1, "no token");
+    assert_eq!(
+        run(&["token", "create", "--name", "x", "--scope", "admin"], d)
+            .status
+            .code(),
+        Some(2)
+    );
+
+    let with_stdin = |password: &str, email: &str| {
+        let mut child = payments(
+            &[
+                "user",
+                "create",
+                "--email",
+                email,
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            d,
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert_fails(
+        &with_stdin("short", "a@example.org"),
+        2,
+        "at least 12 characters",
+    );
+    let ok = with_stdin("a long enough password", "a@example.org");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(!stdout(&ok).contains("a long enough password"));
+    assert_fails(
+        &with_stdin("a long enough password", "A@example.org"),
+        1,
+        "already exists",
+    );
+    assert_fails(
+        &run(
+            &[
+                "user",
+                "create",
+                "--email",
+                "not-an-email",
+                "--role",
+                "viewer",
+            ],
+            d,
+        ),
+        2,
+        "not an email",
+    );
+    let generated = run(
+        &[
+            "user",
+            "create",
+            "--email",
+            "v@example.org",
+            "--role",
+            "viewer",
+        ],
+        d,
+    );
+    assert!(
+        stdout(&generated)
+            .lines()
+            .any(|l| l.starts_with("password: ") && l.len() == "password: ".len() + 20)
+    );
+}
+
+#[test]
+fn seeding_is_deterministic_and_can_skip_a_full_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let dump = |db: &str| {
+        let o = run(
+            &[
+                "seed",
+                "--count",
+                "300",
+                "--seed",
+                "5",
+                "--days",
+                "30",
+                "--database-url",
+                db,
+            ],
+            d,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("seeded 300 payments"), "{}", stdout(&o));
+        let conn = rusqlite_dump(d, db);
+        conn
+    };
+    for db in ["sqlite://a.db", "sqlite://b.db", "sqlite://c.db"] {
+        assert!(run(&["migrate", "--database-url", db], d).status.success());
+    }
+    let a = dump("sqlite://a.db");
+    let b = dump("sqlite://b.db");
+    assert_eq!(a.len(), 300);
+    assert_eq!(a, b, "the same seed gives the same data");
+    let o = run(
+        &[
+            "seed",
+            "--count",
+            "300",
+            "--seed",
+            "6",
+            "--days",
+            "30",
+            "--database-url",
+            "sqlite://c.db",
+        ],
+        d,
+    );
+    assert!(o.status.success());
+    assert_ne!(rusqlite_dump(d, "sqlite://c.db"), a);
+    let again = run(
+        &[
+            "seed",
+            "--count",
+            "300",
+            "--if-empty",
+            "--database-url",
+            "sqlite://a.db",
+        ],
+        d,
+    );
+    assert!(stdout(&again).contains("nothing seeded"));
+    assert_eq!(rusqlite_dump(d, "sqlite://a.db").len(), 300);
+}
+
+/// Rows as text, through sqlx (already a dependency).
+fn rusqlite_dump(dir: &std::path::Path, url: &str) -> Vec<(String, i64, String, String)> {
+    let path = dir.join(url.trim_start_matches("sqlite://"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query_as("SELECT id, amount, payer_email, status FROM payments ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    })
+}
+
+/// A `payments serve` process and its log lines.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, extra: &[&str]) -> Server {
+        let mut args = vec![
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            "sqlite://server.db",
+            "--migrate",
+        ];
+        args.extend_from_slice(extra);
+        let mut child = payments(&args, dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut log = Vec::new();
+        // The "listening" log line is the readiness signal and names the port.
+        let addr = loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(30))
+                .expect("server did not start");
+            log.push(line.clone());
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["message"] == "listening" {
+                break v["addr"].as_str().unwrap().parse().unwrap();
+            }
+        };
+        Server {
+            child,
+            addr,
+            lines,
+            log,
+        }
+    }
+
+    fn drain_log(&mut self) {
+        while let Ok(line) = self.lines.try_recv() {
+            self.log.push(line);
+        }
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns status and body.
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    parse_response(&response)
+}
+
+fn parse_response(response: &str) -> (u16, String) {
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+#[test]
+fn serves_then_drains_on_sigterm_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(
+        run(&["migrate", "--database-url", "sqlite://server.db"], d)
+            .status
+            .success()
+    );
+    let created = stdout(&run(
+        &[
+            "token",
+            "create",
+            "--name",
+            "t",
+            "--scope",
+            "write",
+            "--database-url",
+            "sqlite://server.db",
+        ],
+        d,
+    ));
+    let token = created.lines().last().unwrap().to_owned();
+    let auth = format!("Bearer {token}");
+    let mut server = Server::start(d, &["--drain-delay", "2s", "--shutdown-grace", "10s"]);
+    let addr = server.addr;
+
+    let body = r#"{"amount": 1234, "currency": "USD", "method": "card", "payer": {"name": "Rosalind Franklin", "email": "rosalind.franklin@example.org"}}"#;
+    let (status, created) = http(
+        addr,
+        "POST",
+        "/api/v1/payments",
+        &[
+            ("Authorization", &auth),
+            ("Idempotency-Key", "k1"),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    );
+    assert_eq!(status, 201, "{created}");
+    let (status, _) = http(
+        addr,
+        "GET",
+        "/api/v1/payments?q=rosalind.franklin%40example.org",
+        &[("Authorization", &auth)],
+        "",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(http(addr, "GET", "/readyz", &[], "").0, 200);
+
+    // A slow request: headers and half the body now, the rest after SIGTERM.
+    let slow_body = body.replace("1234", "4321");
+    let (first, rest) = slow_body.split_at(slow_body.len() / 2);
+    let mut slow = TcpStream::connect(addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        slow,
+        "POST /api/v1/payments HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAuthorization: {auth}\r\nIdempotency-Key: k2\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+        slow_body.len()
+    )
+    .unwrap();
+    slow.flush().unwrap();
+
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Readiness turns 503 while the listener still accepts (the drain delay).
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut saw_draining = false;
+    while Instant::now() < deadline {
+        if http(addr, "GET", "/readyz", &[], "").0 == 503 {
+            saw_draining = true;
+            break;
+        }
+    }
+    assert!(saw_draining, "/readyz never reported 503 during the drain");
+    assert_eq!(
+        http(addr, "GET", "/healthz", &[], "").0,
+        200,
+        "still serving while draining"
+    );
+
+    slow.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    slow.read_to_string(&mut response).unwrap();
+    let (status, body) = parse_response(&response);
+    assert_eq!(status, 201, "the in-flight request completed: {body}");
+
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(exit.code(), Some(0));
+    assert!(TcpStream::connect(addr).is_err(), "the listener is closed");
+
+    // Logs: JSON lines with request ids; no token, password or payer email.
+    server.drain_log();
+    assert!(server.log.len() > 5);
+    for line in &server.log {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(v["level"].is_string(), "{line}");
+        assert!(!line.contains(&token), "token in log: {line}");
+        assert!(!line.contains("pmt_"), "token in log: {line}");
+        assert!(!line.contains("rosalind"), "payer email in log: {line}");
+    }
+    let requests: Vec<&String> = server
+        .log
+        .iter()
+        .filter(|l| l.contains("\"message\":\"request\""))
+        .collect();
+    assert!(
+        requests.iter().all(|l| l.contains("request_id")
+            && l.contains("latency_ms")
+            && l.contains("\"route\""))
+    );
+}
+
+#[test]
+fn metrics_listener_serves_without_auth() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--metrics-bind", "127.0.0.1:0"]);
+    let metrics_addr = loop {
+        let line = server
+            .log
+            .iter()
+            .find(|l| l.contains("\"message\":\"listening\""))
+            .unwrap()
+            .clone();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        break v["metrics"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("Some(")
+            .trim_end_matches(')')
+            .parse::<SocketAddr>()
+            .unwrap();
+    };
+    assert_eq!(http(server.addr, "GET", "/healthz", &[], "").0, 200);
+    assert_eq!(
+        http(server.addr, "GET", "/metrics", &[], "").0,
+        401,
+        "main listener needs a token"
+    );
+    let (status, text) = http(metrics_addr, "GET", "/metrics", &[], "");
+    assert_eq!(status, 200);
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("db_pool_connections"), "{text}");
+    let healthy = run(
+        &[
+            "healthcheck",
+            "--url",
+            &format!("http://{}/readyz", server.addr),
+        ],
+        dir.path(),
+    );
+    assert!(healthy.status.success(), "{}", stderr(&healthy));
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}
