@@ -471,7 +471,10 @@ fn serve_config(args: &ServeArgs, max_connections: u32) -> Result<ServeConfig, C
 async fn serve(store: Store, config: ServeConfig, banner: Option<String>) -> Result<(), CliError> {
     let app = Application::build(store, config)?;
     let addr = app.local_addr();
-    tracing::info!(%addr, metrics = ?app.metrics_addr(), "listening");
+    match app.metrics_addr() {
+        Some(metrics_addr) => tracing::info!(%addr, %metrics_addr, "listening"),
+        None => tracing::info!(%addr, "listening"),
+    }
     if let Some(banner) = banner {
         println!("{}", banner.replace("{addr}", &addr.to_string()));
     }

@@ -276,8 +276,7 @@ fn seeding_is_deterministic_and_can_skip_a_full_database() {
         );
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(stdout(&o).contains("seeded 300 payments"), "{}", stdout(&o));
-        let conn = rusqlite_dump(d, db);
-        conn
+        rusqlite_dump(d, db)
     };
     for db in ["sqlite://a.db", "sqlite://b.db", "sqlite://c.db"] {
         assert!(run(&["migrate", "--database-url", db], d).status.success());
@@ -565,22 +564,13 @@ fn serves_then_drains_on_sigterm_and_exits_zero() {
 fn metrics_listener_serves_without_auth() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), &["--metrics-bind", "127.0.0.1:0"]);
-    let metrics_addr = loop {
-        let line = server
-            .log
-            .iter()
-            .find(|l| l.contains("\"message\":\"listening\""))
-            .unwrap()
-            .clone();
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        break v["metrics"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("Some(")
-            .trim_end_matches(')')
-            .parse::<SocketAddr>()
-            .unwrap();
-    };
+    let listening = server
+        .log
+        .iter()
+        .find(|l| l.contains("\"message\":\"listening\""))
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(listening).unwrap();
+    let metrics_addr: SocketAddr = v["metrics_addr"].as_str().unwrap().parse().unwrap();
     assert_eq!(http(server.addr, "GET", "/healthz", &[], "").0, 200);
     assert_eq!(
         http(server.addr, "GET", "/metrics", &[], "").0,
