@@ -455,7 +455,7 @@ fn session_key(args: &ServeArgs) -> Result<SecretString, CliError> {
 }
 
 fn serve_config(args: &ServeArgs, max_connections: u32) -> Result<ServeConfig, CliError> {
-    let _key = session_key(args)?;
+    let session_key = session_key(args)?;
     Ok(ServeConfig {
         bind: args.bind,
         reuse_port: args.reuse_port,
@@ -465,6 +465,7 @@ fn serve_config(args: &ServeArgs, max_connections: u32) -> Result<ServeConfig, C
         trust_proxy: args.trust_proxy,
         request_timeout: args.request_timeout,
         max_connections,
+        session_key,
     })
 }
 

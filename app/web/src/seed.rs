@@ -228,6 +228,13 @@ impl Generator {
     }
 }
 
+impl Generator {
+    /// The next `n` payments.
+    pub fn take(&mut self, n: usize) -> Vec<SeedPayment> {
+        (0..n).map(|_| self.next_payment()).collect()
+    }
+}
+
 /// What `seed` did.
 #[derive(Debug)]
 pub struct SeedReport {
@@ -263,7 +270,7 @@ pub async fn seed(
     let mut refunds = 0u64;
     while done < count {
         let n = BATCH.min((count - done) as usize);
-        let batch: Vec<SeedPayment> = (0..n).map(|_| generator.next_payment()).collect();
+        let batch = generator.take(n);
         refunds += batch.iter().map(|p| p.refunds.len() as u64).sum::<u64>();
         store.insert_seed_batch(&batch).await?;
         done += n as u64;

@@ -23,6 +23,8 @@ pub struct ServeConfig {
     pub trust_proxy: bool,
     pub request_timeout: Duration,
     pub max_connections: u32,
+    /// Key material for session cookies (at least 64 bytes).
+    pub session_key: secrecy::SecretString,
 }
 
 impl Default for ServeConfig {
@@ -36,6 +38,7 @@ impl Default for ServeConfig {
             trust_proxy: false,
             request_timeout: Duration::from_secs(30),
             max_connections: 16,
+            session_key: secrecy::SecretString::from(crate::storage::accounts::new_secret()),
         }
     }
 }
@@ -101,6 +104,10 @@ impl Application {
             max_connections: config.max_connections,
             trust_proxy: config.trust_proxy,
             request_timeout: config.request_timeout,
+            cookie_key: http::dashboard::session::cookie_key(
+                secrecy::ExposeSecret::expose_secret(&config.session_key).as_bytes(),
+            ),
+            login_limiter: Default::default(),
         };
         Ok(Application {
             listener,
@@ -127,7 +134,10 @@ impl Application {
     /// Serves until `shutdown` resolves, then: `/readyz` turns 503 at once;
     /// after the drain delay the listener closes; in-flight requests get up
     /// to the shutdown grace to finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = Shutdown> + Send,
+    ) -> std::io::Result<()> {
         let Application {
             listener,
             metrics_listener,
@@ -157,10 +167,19 @@ impl Application {
                 .into_future(),
         );
 
-        shutdown.await;
+        let how = shutdown.await;
         draining.store(true, Ordering::SeqCst);
-        tracing::info!(drain_delay = ?config.drain_delay, "shutting down: readiness is now 503");
-        tokio::time::sleep(config.drain_delay).await;
+        match how {
+            Shutdown::Drain => {
+                tracing::info!(drain_delay = ?config.drain_delay, "shutting down: readiness is now 503");
+                tokio::time::sleep(config.drain_delay).await;
+            }
+            Shutdown::Handover => {
+                tracing::info!(
+                    "handing over: closing the listener now (another process serves this port)"
+                );
+            }
+        }
         tracing::info!(grace = ?config.shutdown_grace, "closing the listener; finishing in-flight requests");
         let _ = close_tx.send(true);
 
@@ -198,8 +217,19 @@ async fn purge_idempotency_keys(store: Store) {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
+/// How to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shutdown {
+    /// SIGTERM/SIGINT: report not-ready for the drain delay so load balancers
+    /// stop sending, then close the listener.
+    Drain,
+    /// SIGUSR2: a new instance already serves this port (SO_REUSEPORT), so
+    /// close the listener at once; in-flight requests still finish.
+    Handover,
+}
+
+/// Resolves on SIGTERM or SIGINT (drain) or SIGUSR2 (handover).
+pub async fn shutdown_signal() -> Shutdown {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -212,10 +242,31 @@ pub async fn shutdown_signal() {
             Err(_) => std::future::pending::<()>().await,
         }
     };
+    #[cfg(unix)]
+    let handover = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined2()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
+    #[cfg(not(unix))]
+    let handover = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => tracing::info!("received SIGINT"),
-        () = terminate => tracing::info!("received SIGTERM"),
+        () = ctrl_c => {
+            tracing::info!("received SIGINT");
+            Shutdown::Drain
+        }
+        () = terminate => {
+            tracing::info!("received SIGTERM");
+            Shutdown::Drain
+        }
+        () = handover => {
+            tracing::info!("received SIGUSR2");
+            Shutdown::Handover
+        }
     }
 }

@@ -60,6 +60,50 @@ pub fn to_major_units(amount: i64, currency_code: &str) -> String {
     )
 }
 
+/// Parses an amount written in major units ("25", "25.5", "1,250.00") into
+/// minor units for a currency with `exponent` decimals.
+pub fn parse_major_units(text: &str, exponent: u32) -> Result<i64, String> {
+    let err = || {
+        format!(
+            "must be an amount such as {}",
+            if exponent == 0 { "2500" } else { "25.00" }
+        )
+    };
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != ' ')
+        .collect();
+    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return Err(err());
+    }
+    if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
+    if fraction.len() > exponent as usize {
+        return Err(format!("must have at most {exponent} decimal places"));
+    }
+    let scale = 10i64.pow(exponent);
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| err())?
+    };
+    let fraction: i64 = if fraction.is_empty() {
+        0
+    } else {
+        format!("{fraction:0<width$}", width = exponent as usize)
+            .parse()
+            .map_err(|_| err())?
+    };
+    whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(fraction))
+        .filter(|v| *v <= MAX_AMOUNT)
+        .ok_or_else(|| "is too large".to_owned())
+}
+
 /// Formats minor units for people: 123456 USD → "1,234.56 USD".
 pub fn format_amount(amount: i64, currency_code: &str) -> String {
     let plain = to_major_units(amount, currency_code);
@@ -95,6 +139,21 @@ mod tests {
         assert!(Currency::parse("XAU").is_err());
         assert!(Currency::parse("ABC").is_err());
         assert!(Currency::parse("US").is_err());
+    }
+
+    #[test]
+    fn parses_major_units() {
+        assert_eq!(parse_major_units("25", 2), Ok(2500));
+        assert_eq!(parse_major_units("25.5", 2), Ok(2550));
+        assert_eq!(parse_major_units("1,250.05", 2), Ok(125005));
+        assert_eq!(parse_major_units(".5", 2), Ok(50));
+        assert_eq!(parse_major_units("1500", 0), Ok(1500));
+        assert!(parse_major_units("1.5", 0).is_err());
+        assert!(parse_major_units("2.555", 2).is_err());
+        assert!(parse_major_units("-3", 2).is_err());
+        assert!(parse_major_units("abc", 2).is_err());
+        assert!(parse_major_units("", 2).is_err());
+        assert!(parse_major_units("99999999999999999", 2).is_err());
     }
 
     #[test]

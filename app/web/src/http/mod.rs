@@ -2,6 +2,7 @@
 //! responses. Handlers live in [`api`] and [`ops`].
 
 pub mod api;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -15,13 +16,12 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
@@ -43,6 +43,9 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// Longest time a request may run before it is answered with 503.
     pub request_timeout: Duration,
+    /// Encrypts and authenticates the session cookies (derived from the session key).
+    pub cookie_key: axum_extra::extract::cookie::Key,
+    pub login_limiter: Arc<dashboard::session::LoginLimiter>,
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -64,7 +67,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.request_timeout;
     Router::new()
         .merge(api)
-        .route("/", get(home))
+        .merge(dashboard::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics_authenticated))
@@ -74,9 +77,9 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    security_headers,
                 ))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::Internal("a handler panicked".into()).into_response()
@@ -137,14 +140,39 @@ async fn observe(request: Request, next: Next) -> Response {
     response
 }
 
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Security headers on every response; HSTS only when the request came over
+/// TLS through a trusted proxy.
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let https = dashboard::session::is_https(request.headers(), state.trust_proxy);
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::REFERRER_POLICY, "same-origin");
+    if https {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        );
+    }
+    response
+}
+
 async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("this method is not allowed on this path".into())
-}
-
-async fn home() -> Html<&'static str> {
-    Html(include_str!("../../templates/home.html"))
 }

@@ -157,6 +157,10 @@ pub fn state(store: Store) -> AppState {
         max_connections: config.max_connections,
         trust_proxy: false,
         request_timeout: config.request_timeout,
+        cookie_key: payments::http::dashboard::session::cookie_key(
+            secrecy::ExposeSecret::expose_secret(&config.session_key).as_bytes(),
+        ),
+        login_limiter: Default::default(),
     }
 }
 
