@@ -593,3 +593,76 @@ fn metrics_listener_serves_without_auth() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
 }
+
+#[test]
+fn sigusr2_hands_over_without_the_drain_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--drain-delay", "30s", "--reuse-port"]);
+    assert_eq!(http(server.addr, "GET", "/healthz", &[], "").0, 200);
+    // A second instance binds the same port while the first still serves.
+    let second = {
+        let args = [
+            "serve",
+            "--bind",
+            &server.addr.to_string(),
+            "--database-url",
+            "sqlite://server.db",
+            "--reuse-port",
+        ];
+        payments(&args, dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut second = ChildGuard(second);
+    let started = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-USR2", &server.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let exit = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "handover waited for the drain delay"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0));
+    server.drain_log();
+    assert!(
+        server.log.iter().any(|l| l.contains("handing over")),
+        "{:?}",
+        server.log
+    );
+    // The port is still served, by the second instance.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if TcpStream::connect(server.addr).is_ok()
+            && http(server.addr, "GET", "/healthz", &[], "").0 == 200
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second instance never served"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = second.0.kill();
+}
+
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

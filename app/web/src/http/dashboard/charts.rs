@@ -163,15 +163,19 @@ pub fn breakdown(
             .bold_line_style(GRID)
             .x_labels(5)
             .x_label_formatter(&|v| axis_number(*v))
+            // The largest bar on top: row i is drawn at n - 1 - i.
             .y_label_formatter(&|seg| match seg {
-                SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+                SegmentValue::CenterOf(i) if *i < n => names
+                    .get((n - 1 - *i) as usize)
+                    .cloned()
+                    .unwrap_or_default(),
                 _ => String::new(),
             })
             .x_desc(format!("Gross ({currency})"))
             .label_style(("sans-serif", 12).into_font().color(&INK))
             .draw();
         let _ = chart.draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
-            let i = i as i32;
+            let i = n - 1 - i as i32;
             let mut bar = Rectangle::new(
                 [
                     (0.0, SegmentValue::Exact(i)),
