@@ -1,6 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers and types.
 
+use std::sync::OnceLock;
+
 use axum::Json;
+use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -59,6 +62,49 @@ impl Modify for BearerAuth {
     }
 }
 
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// Every currency code the API accepts (ISO 4217 with a minor unit).
+pub fn currency_codes() -> Vec<String> {
+    let letters = b'A'..=b'Z';
+    let mut codes = Vec::new();
+    for a in letters.clone() {
+        for b in letters.clone() {
+            for c in letters.clone() {
+                let code = String::from_utf8(vec![a, b, c]).unwrap_or_default();
+                if crate::domain::Currency::parse(&code).is_ok() {
+                    codes.push(code);
+                }
+            }
+        }
+    }
+    codes
+}
+
+/// The generated document plus the constraints the derive macros cannot
+/// express: the list of currencies and the metadata limits. Built once.
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let codes = Value::from(currency_codes());
+        let metadata = json!({
+            "type": ["object", "null"],
+            "description": "At most 20 keys of 1 to 40 characters; string values of at most 500.",
+            "maxProperties": 20,
+            "propertyNames": {"type": "string", "minLength": 1, "maxLength": 40},
+            "additionalProperties": {"type": "string", "maxLength": 500}
+        });
+        for schema in ["CreatePayment", "UpdatePayment"] {
+            let props = &mut doc["components"]["schemas"][schema]["properties"];
+            if props.get("metadata").is_some() {
+                props["metadata"] = metadata.clone();
+            }
+        }
+        // Query parameters keep the pattern only: an unknown code there is a 422 like any bad filter.
+        doc["components"]["schemas"]["CreatePayment"]["properties"]["currency"]["enum"] = codes;
+        doc
+    })
+}
+
+pub async fn openapi_json() -> Json<&'static Value> {
+    Json(document())
 }
