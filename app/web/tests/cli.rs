@@ -419,6 +419,42 @@ fn http(
     parse_response(&response)
 }
 
+/// Logs in through the dashboard form over a real connection; returns the status.
+fn dashboard_login(addr: SocketAddr, email: &str, password: &str) -> u16 {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /login HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut page = String::new();
+    s.read_to_string(&mut page).unwrap();
+    let cookie = page
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .expect("login cookie");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let form =
+        serde_urlencoded::to_string([("email", email), ("password", password), ("csrf", &csrf)])
+            .unwrap();
+    let (status, _) = http(
+        addr,
+        "POST",
+        "/login",
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &form,
+    );
+    status
+}
+
 fn parse_response(response: &str) -> (u16, String) {
     let status = response
         .split_whitespace()
@@ -456,8 +492,39 @@ fn serves_then_drains_on_sigterm_and_exits_zero() {
     ));
     let token = created.lines().last().unwrap().to_owned();
     let auth = format!("Bearer {token}");
+    let password = "a very secret staff password";
+    let mut child = payments(
+        &[
+            "user",
+            "create",
+            "--email",
+            "finance@example.org",
+            "--role",
+            "viewer",
+            "--password-stdin",
+            "--database-url",
+            "sqlite://server.db",
+        ],
+        d,
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .spawn()
+    .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
     let mut server = Server::start(d, &["--drain-delay", "2s", "--shutdown-grace", "10s"]);
     let addr = server.addr;
+    assert_eq!(
+        dashboard_login(addr, "finance@example.org", "wrong password"),
+        401
+    );
+    assert_eq!(dashboard_login(addr, "finance@example.org", password), 303);
 
     let body = r#"{"amount": 1234, "currency": "USD", "method": "card", "payer": {"name": "Rosalind Franklin", "email": "rosalind.franklin@example.org"}}"#;
     let (status, created) = http(
@@ -547,6 +614,14 @@ fn serves_then_drains_on_sigterm_and_exits_zero() {
         assert!(!line.contains(&token), "token in log: {line}");
         assert!(!line.contains("pmt_"), "token in log: {line}");
         assert!(!line.contains("rosalind"), "payer email in log: {line}");
+        assert!(
+            !line.contains(password) && !line.contains("wrong password"),
+            "password in log: {line}"
+        );
+        assert!(
+            !line.contains("finance@example.org"),
+            "staff email in log: {line}"
+        );
     }
     let requests: Vec<&String> = server
         .log

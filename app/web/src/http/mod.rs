@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
+pub mod routes;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -17,7 +18,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -51,26 +52,32 @@ pub struct AppState {
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application as one router; tests drive it with `oneshot`.
+/// Every route of the application, API and dashboard, in one table.
+pub fn routes() -> routes::Routes {
+    let r = routes::Routes::new()
+        .get("/api/v1/payments", api::list_payments)
+        .post("/api/v1/payments", api::create_payment)
+        .get("/api/v1/payments/{id}", api::get_payment)
+        .patch("/api/v1/payments/{id}", api::update_payment)
+        .post("/api/v1/payments/{id}/refunds", api::create_refund)
+        .get("/api/v1/summary", api::summary)
+        .get("/api/v1/openapi.json", openapi::openapi_json)
+        .get("/healthz", ops::healthz)
+        .get("/readyz", ops::readyz)
+        .get("/metrics", ops::metrics_authenticated);
+    dashboard::routes(r)
+}
+
+/// (method, path) of every route [`router`] serves.
+pub fn route_table() -> Vec<(axum::http::Method, &'static str)> {
+    routes().table
+}
+
+/// The whole application as one router; tests drive it with `oneshot`.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route(
-            "/api/v1/payments",
-            get(api::list_payments).post(api::create_payment),
-        )
-        .route(
-            "/api/v1/payments/{id}",
-            get(api::get_payment).patch(api::update_payment),
-        )
-        .route("/api/v1/payments/{id}/refunds", post(api::create_refund))
-        .route("/api/v1/summary", get(api::summary))
-        .route("/api/v1/openapi.json", get(openapi::openapi_json));
     let timeout = state.request_timeout;
-    Router::new()
-        .merge(api)
-        .merge(dashboard::routes())
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics_authenticated))
+    routes()
+        .router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(

@@ -5,12 +5,10 @@ pub mod pages;
 pub mod session;
 
 use askama::Template;
-use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
 
-use super::AppState;
+use super::routes::Routes;
 use crate::storage::StoreError;
 
 /// Bumped with the crate version so browsers refetch assets after a release.
@@ -135,20 +133,18 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// Dashboard routes (merged into the main router).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(pages::overview))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/payments", get(pages::payments))
-        .route("/payments.csv", get(pages::payments_csv))
-        .route("/payments/{id}", get(pages::payment))
-        .route("/payments/{id}/refund", post(pages::refund))
-        .route(
-            "/admin/tokens",
-            get(pages::tokens).post(pages::create_token),
-        )
-        .route("/admin/tokens/{id}/revoke", post(pages::revoke_token))
-        .route("/static/app.css", get(stylesheet))
+/// Adds the dashboard's routes.
+pub fn routes(r: Routes) -> Routes {
+    r.get("/", pages::overview)
+        .get("/login", pages::login_form)
+        .post("/login", pages::login)
+        .post("/logout", pages::logout)
+        .get("/payments", pages::payments)
+        .get("/payments.csv", pages::payments_csv)
+        .get("/payments/{id}", pages::payment)
+        .post("/payments/{id}/refund", pages::refund)
+        .get("/admin/tokens", pages::tokens)
+        .post("/admin/tokens", pages::create_token)
+        .post("/admin/tokens/{id}/revoke", pages::revoke_token)
+        .get("/static/app.css", stylesheet)
 }

@@ -1,0 +1,167 @@
+//! Security properties across the whole router: no anonymous access beyond
+//! the public routes, and no SQL injection through any filter.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{TestApp, payment_body};
+use serde_json::json;
+
+/// Routes anyone may call, and why.
+const PUBLIC: &[(&str, &str)] = &[
+    ("GET", "/login"),               // the login form
+    ("POST", "/login"),              // logging in (CSRF-protected, rate-limited)
+    ("GET", "/healthz"),             // liveness for the orchestrator
+    ("GET", "/readyz"),              // readiness for load balancers
+    ("GET", "/api/v1/openapi.json"), // the public API description
+    ("GET", "/static/app.css"),      // the stylesheet the login page needs; no data
+];
+
+#[tokio::test]
+async fn every_route_refuses_anonymous_access_except_the_public_ones() {
+    let app = TestApp::sqlite().await;
+    let table = payments::http::route_table();
+    assert!(table.len() >= 22, "the table lists every route: {table:?}");
+    for (method, path) in &table {
+        let concrete = path.replace("{id}", "pay_0123");
+        let mut req = Request::builder().method(method.clone()).uri(&concrete);
+        let body = if *method == Method::GET {
+            Body::empty()
+        } else if path.starts_with("/api/") {
+            req = req
+                .header("content-type", "application/json")
+                .header("idempotency-key", "anon");
+            Body::from(payment_body(100).to_string())
+        } else {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+            Body::from(
+                "csrf=x&email=a%40example.org&password=x&amount=1&reason=other&name=x&scope=write",
+            )
+        };
+        let r = app.send(req.body(body).unwrap()).await;
+        let public = PUBLIC
+            .iter()
+            .any(|(m, p)| *m == method.as_str() && p == path);
+        if public {
+            assert_ne!(r.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            assert!(
+                r.header("location") != Some("/login") || *path == "/login",
+                "{method} {path}"
+            );
+            continue;
+        }
+        if path.starts_with("/api/") || *path == "/metrics" {
+            assert_eq!(
+                r.status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path}: {}",
+                r.text
+            );
+            assert!(r.header("www-authenticate").is_some(), "{method} {path}");
+        } else {
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{method} {path}");
+            assert_eq!(r.header("location"), Some("/login"), "{method} {path}");
+        }
+    }
+    // Every public route is in the table (the allow-list cannot go stale).
+    for (m, p) in PUBLIC {
+        assert!(
+            table.iter().any(|(tm, tp)| tm.as_str() == *m && tp == p),
+            "{m} {p} is not a route"
+        );
+    }
+}
+
+const INJECTIONS: &[&str] = &[
+    "' OR '1'='1",
+    "' OR 1=1 --",
+    "\" OR \"\"=\"",
+    "%' OR 1=1 #",
+    "1; DROP TABLE payments; --",
+    "') UNION SELECT id, amount FROM payments --",
+    "\\",
+    "%",
+    "_",
+    "pay_' OR id LIKE '%",
+];
+
+const FILTERS: &[&str] = &[
+    "q",
+    "status",
+    "method",
+    "currency",
+    "campaign",
+    "created_gte",
+    "created_lt",
+    "amount_gte",
+    "amount_lte",
+    "limit",
+    "starting_after",
+    "ending_before",
+];
+
+#[tokio::test]
+async fn sql_injection_in_filters_neither_errors_nor_widens() {
+    for app in TestApp::all().await {
+        for i in 0..5 {
+            app.create(payment_body(100 + i)).await;
+        }
+        for filter in FILTERS {
+            for payload in INJECTIONS {
+                let query = serde_urlencoded::to_string([(filter, payload)]).unwrap();
+                let r = app.get(&format!("/api/v1/payments?{query}")).await;
+                match r.status {
+                    // Free-text filters match nothing: no payment has such a name or campaign.
+                    StatusCode::OK => {
+                        assert!(
+                            matches!(*filter, "q" | "campaign"),
+                            "{} {filter}={payload}: {}",
+                            app.db.name,
+                            r.text
+                        );
+                        assert_eq!(
+                            r.json["data"],
+                            json!([]),
+                            "{} {filter}={payload} widened the result",
+                            app.db.name
+                        );
+                    }
+                    StatusCode::UNPROCESSABLE_ENTITY => {}
+                    other => panic!("{} {filter}={payload}: {other} {}", app.db.name, r.text),
+                }
+                let s = app
+                    .get(&format!(
+                        "/api/v1/summary?{}",
+                        serde_urlencoded::to_string([(filter, payload)]).unwrap()
+                    ))
+                    .await;
+                assert!(
+                    s.status.is_success() || s.status == StatusCode::UNPROCESSABLE_ENTITY,
+                    "{}: {}",
+                    s.status,
+                    s.text
+                );
+            }
+        }
+        // Everything is still there.
+        let all = app.get("/api/v1/payments?limit=100").await;
+        assert_eq!(
+            all.json["data"].as_array().unwrap().len(),
+            5,
+            "{}",
+            app.db.name
+        );
+        let one = app
+            .get(&format!(
+                "/api/v1/payments/{}",
+                urlencoding("pay_' OR '1'='1")
+            ))
+            .await;
+        assert_eq!(one.status, StatusCode::NOT_FOUND);
+    }
+}
+
+fn urlencoding(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)]).unwrap()["x=".len()..].to_owned()
+}
