@@ -16,7 +16,7 @@ use crate::storage::payments::SeedPayment;
 use crate::storage::{Store, StoreError};
 
 const DAY_MICROS: i64 = 86_400_000_000;
-const BATCH: usize = 500;
+const BATCH: usize = 2000;
 
 /// Picks from `(weight, value)` pairs.
 fn weighted<T: Copy>(rng: &mut StdRng, items: &[(u32, T)]) -> T {
@@ -52,23 +52,30 @@ pub struct Generator {
     anchor: Timestamp,
     days: i64,
     serial: u64,
+    count: u64,
 }
 
 impl Generator {
-    /// Payments spread over the `days` before `anchor`.
-    pub fn new(seed: u64, anchor: Timestamp, days: u32) -> Self {
+    /// `count` payments spread over the `days` before `anchor`, in time
+    /// order: ids (time-ordered) then append to the indexes instead of
+    /// landing at random, and each batch touches the rollups of few days.
+    pub fn new(seed: u64, anchor: Timestamp, days: u32, count: u64) -> Self {
         Generator {
             rng: StdRng::seed_from_u64(seed),
             anchor,
             days: i64::from(days.max(1)),
             serial: 0,
+            count: count.max(1),
         }
     }
 
     pub fn next_payment(&mut self) -> SeedPayment {
         self.serial += 1;
         let rng = &mut self.rng;
-        let created_at = Timestamp(self.anchor.0 - 1 - rng.random_range(0..self.days * DAY_MICROS));
+        let span = self.days * DAY_MICROS;
+        let step = (span / self.count as i64).max(1);
+        let slot = (self.serial as i64 - 1).min(self.count as i64 - 1);
+        let created_at = Timestamp(self.anchor.0 - span + slot * step + rng.random_range(0..step));
         let date = created_at.to_datetime();
         let first: String = FirstName().fake_with_rng(rng);
         let last: String = LastName().fake_with_rng(rng);
@@ -252,7 +259,7 @@ pub async fn seed(
 ) -> Result<SeedReport, StoreError> {
     // Anchored to the start of today (UTC): the same seed gives the same rows all day.
     let anchor = Timestamp(Timestamp::now().0.div_euclid(DAY_MICROS) * DAY_MICROS);
-    let mut generator = Generator::new(seed, anchor, days);
+    let mut generator = Generator::new(seed, anchor, days, count);
     let progress = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(count);
         bar.set_style(
@@ -291,9 +298,9 @@ mod tests {
     #[test]
     fn same_seed_same_data_and_plausible_mix() {
         let anchor = Timestamp(1_790_000_000_000_000);
-        let mut a = Generator::new(7, anchor, 400);
-        let mut b = Generator::new(7, anchor, 400);
-        let mut c = Generator::new(8, anchor, 400);
+        let mut a = Generator::new(7, anchor, 400, 2000);
+        let mut b = Generator::new(7, anchor, 400, 2000);
+        let mut c = Generator::new(8, anchor, 400, 2000);
         let xs: Vec<_> = (0..2000).map(|_| a.next_payment()).collect();
         let ys: Vec<_> = (0..2000).map(|_| b.next_payment()).collect();
         let zs: Vec<_> = (0..2000).map(|_| c.next_payment()).collect();
@@ -310,6 +317,14 @@ mod tests {
         assert!(xs.iter().any(|p| p.new.status == Status::Pending));
         assert!(xs.iter().any(|p| p.new.status == Status::Failed));
         assert!(xs.iter().any(|p| p.new.currency.code() != "USD"));
+        assert!(
+            xs.windows(2).all(|w| w[0].created_at <= w[1].created_at),
+            "time order"
+        );
+        assert!(
+            xs[0].created_at.0 < anchor.0 - 399 * DAY_MICROS,
+            "spread over all the days"
+        );
         for p in &xs {
             assert!(p.new.amount >= 1);
             assert!(p.created_at < anchor && p.created_at.0 >= anchor.0 - 400 * DAY_MICROS - 1);

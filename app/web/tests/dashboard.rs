@@ -666,7 +666,7 @@ async fn csv_export_quotes_neutralises_and_matches_the_api_count() {
             app.db
                 .store
                 .insert_seed_batch(
-                    &payments::seed::Generator::new(i, payments::domain::Timestamp::now(), 30)
+                    &payments::seed::Generator::new(i, payments::domain::Timestamp::now(), 30, 500)
                         .take(500),
                 )
                 .await

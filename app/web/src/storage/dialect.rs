@@ -57,6 +57,14 @@ impl Dialect {
         }
     }
 
+    /// SUM of an integer column as a 64-bit integer (MariaDB returns DECIMAL).
+    pub fn sum(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("SUM({column})"),
+            Dialect::MySql => format!("CAST(SUM({column}) AS SIGNED)"),
+        }
+    }
+
     /// Case-insensitive substring match. MySQL columns for search use a
     /// `_ci` collation; SQLite's LIKE already ignores ASCII case.
     pub fn contains(self, column: &str) -> String {

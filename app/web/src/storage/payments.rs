@@ -698,18 +698,34 @@ impl Store {
         let from = req.from.format("%Y-%m-%d").to_string();
         let to = req.to.format("%Y-%m-%d").to_string();
         let currency = req.currency.code();
-        type Row = (Text, Text, Text, i64, i64, i64);
-        let rows: Vec<Row> = on_pool!(self, |pool, d| {
-            sqlx::query_as(
-                "SELECT dimension, day, value, count, gross, refunded FROM daily_rollups \
-                 WHERE currency = ? AND dimension IN ('total', 'status', 'method', 'campaign') \
-                 AND day >= ? AND day <= ?",
+        // Two reads, both range scans of the rollups' primary key: the daily
+        // totals, and the dimensions already summed by the database.
+        type DayRow = (Text, i64, i64, i64);
+        type DimRow = (Text, Text, i64, i64, i64);
+        let (days, dims): (Vec<DayRow>, Vec<DimRow>) = on_pool!(self, |pool, d| {
+            let days = sqlx::query_as(
+                "SELECT day, count, gross, refunded FROM daily_rollups \
+                 WHERE currency = ? AND dimension = 'total' AND day >= ? AND day <= ?",
             )
             .bind(currency)
             .bind(&from)
             .bind(&to)
             .fetch_all(pool)
-            .await?
+            .await?;
+            let dims = sqlx::query_as(&format!(
+                "SELECT dimension, value, {}, {}, {} FROM daily_rollups \
+                 WHERE currency = ? AND dimension IN ('status', 'method', 'campaign') \
+                 AND day >= ? AND day <= ? GROUP BY dimension, value",
+                d.sum("count"),
+                d.sum("gross"),
+                d.sum("refunded")
+            ))
+            .bind(currency)
+            .bind(&from)
+            .bind(&to)
+            .fetch_all(pool)
+            .await?;
+            (days, dims)
         });
         let mut daily: BTreeMap<NaiveDate, DailyTotal> = BTreeMap::new();
         let mut day = req.from;
@@ -728,35 +744,36 @@ impl Store {
                 break;
             }
         }
+        for (day, count, gross, refunded) in days {
+            if let Some(entry) = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| daily.get_mut(&d))
+            {
+                entry.count += count;
+                entry.gross += gross;
+                entry.refunded += refunded;
+            }
+        }
         let (mut by_status, mut by_method, mut by_campaign) =
             (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-        for (dimension, day, value, count, gross, refunded) in rows {
+        for (dimension, value, count, gross, refunded) in dims {
             let map: &mut BTreeMap<String, Breakdown> = match &*dimension {
-                "total" => {
-                    if let Some(entry) = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
-                        .ok()
-                        .and_then(|d| daily.get_mut(&d))
-                    {
-                        entry.count += count;
-                        entry.gross += gross;
-                        entry.refunded += refunded;
-                    }
-                    continue;
-                }
                 "status" => &mut by_status,
                 "method" => &mut by_method,
                 _ => &mut by_campaign,
             };
-            let b = map.entry(value.0).or_default();
-            b.count += count;
-            b.gross += gross;
-            b.refunded += refunded;
+            map.insert(
+                value.0,
+                Breakdown {
+                    count,
+                    gross,
+                    refunded,
+                    net: gross - refunded,
+                },
+            );
         }
         for map in [&mut by_status, &mut by_method, &mut by_campaign] {
             map.retain(|_, b| *b != Breakdown::default());
-            for b in map.values_mut() {
-                b.net = b.gross - b.refunded;
-            }
         }
         let daily: Vec<DailyTotal> = daily.into_values().collect();
         let (count, gross, refunded) = daily.iter().fold((0, 0, 0), |(c, g, r), d| {
