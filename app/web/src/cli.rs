@@ -294,8 +294,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Migrate => {
             let store = cli.store(DEFAULT_DATABASE_URL).await?;
-            store.migrate().await?;
-            println!("migrations are up to date");
+            match store.migrate().await? {
+                0 => println!("the schema was already up to date"),
+                n => println!(
+                    "applied {n} migration{}; the schema is up to date",
+                    if n == 1 { "" } else { "s" }
+                ),
+            }
             Ok(())
         }
         Command::Seed(args) => {

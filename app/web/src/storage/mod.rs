@@ -247,7 +247,8 @@ impl Store {
     /// Applies pending migrations. Safe when several processes run it at once:
     /// MySQL takes a named lock (`GET_LOCK`) and a SQLite file is locked with
     /// `flock` for the duration.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let before = self.applied_migrations().await;
         match &self.pool {
             Pool::Sqlite(pool) => {
                 let _guard = match &self.sqlite_file {
@@ -286,7 +287,17 @@ impl Store {
                 result?;
             }
         }
-        Ok(())
+        Ok(self.applied_migrations().await.saturating_sub(before))
+    }
+
+    /// How many migrations the database records as applied (0 before the first).
+    async fn applied_migrations(&self) -> usize {
+        let count: Result<i64, sqlx::Error> = on_pool!(self, |pool, d| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await
+        });
+        count.map_or(0, |n| usize::try_from(n).unwrap_or(0))
     }
 
     /// A cheap round trip, used by `/readyz`.
