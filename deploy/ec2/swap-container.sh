@@ -21,10 +21,24 @@
 #      old container still serves, so the port never closes
 #   5. wait, at most READY_TIMEOUT_SECONDS, until `docker exec <new> payments
 #      healthcheck` (its /readyz) passes READY_PASSES times in a row
-#   6. stop every older payments container with SIGTERM and
-#      `docker stop --time DRAIN + GRACE + MARGIN`: it turns /readyz 503, keeps
-#      serving for the drain delay, closes its listener, finishes in-flight
-#      requests; then remove it and rename the new container to `payments`
+#   6. hand the port over: send every older payments container SIGUSR2
+#      (`docker kill --signal USR2`), on which the app closes its listener at
+#      once, without a drain delay, and finishes its in-flight requests within
+#      the shutdown grace; wait for it to exit (GRACE + MARGIN), then
+#      `docker stop --time GRACE + MARGIN` as the fallback (SIGTERM, then
+#      SIGKILL) should it still run; remove it and rename the new container to
+#      `payments`.
+#      Why not SIGTERM: on SIGTERM the app reports /readyz 503 for the drain
+#      delay while it keeps listening, and with SO_REUSEPORT the load
+#      balancer's health checks on the port reach the old and the new process
+#      alike, so a host that stays in service would flap out of its target
+#      group. SIGTERM (drain) stays right where the whole host leaves the load
+#      balancer, and it is what `docker stop` sends.
+#      An old container whose main process does not catch SIGUSR2 (an image
+#      from before the handover: the signal would kill it on the spot, with
+#      its in-flight requests) is stopped the old way instead: SIGTERM and
+#      `docker stop --time DRAIN + GRACE + MARGIN`. The swap reads SigCgt in
+#      /proc/<pid>/status of the container's main process to know.
 #   If the new container never becomes ready, it is stopped and removed and the
 #   old one keeps serving, untouched.
 #
@@ -67,7 +81,8 @@
 # (10), READY_TIMEOUT_SECONDS (120), READY_PASSES (3), POLL_INTERVAL_SECONDS
 # (2), PROBE_TIMEOUT_SECONDS (10, one healthcheck), RUN_MIGRATIONS (true),
 # MIGRATE_TIMEOUT_SECONDS (600), PAYMENTS_SWAP_LOCK
-# (/run/lock/payments-swap.lock).
+# (/run/lock/payments-swap.lock), HANDOVER (true; false stops old containers
+# with SIGTERM and the drain delay), PROC_DIR (/proc, where SigCgt is read).
 #
 # Why READY_PASSES: with SO_REUSEPORT the kernel spreads connections to the
 # port over the old and the new process, so one probe may be answered by the
@@ -97,6 +112,8 @@ probe_timeout="${PROBE_TIMEOUT_SECONDS:-10}"
 run_migrations="${RUN_MIGRATIONS:-true}"
 migrate_timeout="${MIGRATE_TIMEOUT_SECONDS:-600}"
 lock_file="${PAYMENTS_SWAP_LOCK:-/run/lock/payments-swap.lock}"
+handover="${HANDOVER:-true}"
+proc_dir="${PROC_DIR:-/proc}"
 
 # Read from the env file by read_host_settings.
 port=""
@@ -167,6 +184,8 @@ check_arguments() {
   done
   [[ "$run_migrations" == "true" || "$run_migrations" == "false" ]] \
     || fail "$EXIT_USAGE" "RUN_MIGRATIONS must be true or false, not '$run_migrations'"
+  [[ "$handover" == "true" || "$handover" == "false" ]] \
+    || fail "$EXIT_USAGE" "HANDOVER must be true or false, not '$handover'"
   [[ -f "$env_file" ]] || fail "$EXIT_USAGE" "env file $env_file is missing"
   read_host_settings
 }
@@ -220,8 +239,14 @@ already_running() {
     && container_is_ready "$container_name"
 }
 
+# SIGTERM: the drain delay, then the shutdown grace.
 stop_timeout() {
   echo $((drain_delay + shutdown_grace + stop_margin))
+}
+
+# SIGUSR2: no drain delay, only the shutdown grace.
+handover_timeout() {
+  echo $((shutdown_grace + stop_margin))
 }
 
 # The arguments of the next `docker run`, built by the add_* functions.
@@ -331,10 +356,46 @@ other_service_containers() {
   return 0
 }
 
-retire_container() {
+# Whether the main process of container NAME catches SIGUSR2 (bit 12 of the
+# SigCgt mask in its /proc status): an app that knows the handover.
+catches_handover_signal() {
+  local pid mask
+  pid="$(docker container inspect --format '{{.State.Pid}}' "$1" 2>/dev/null)" || return 1
+  [[ "$pid" =~ ^[1-9][0-9]*$ ]] || return 1
+  mask="$(awk '$1 == "SigCgt:" { print $2 }' "$proc_dir/$pid/status" 2>/dev/null)"
+  [[ "$mask" =~ ^[0-9a-fA-F]+$ ]] || return 1
+  (((16#$mask >> 11) & 1))
+}
+
+# The new container already serves the port, so the old one may close its
+# listener at once: SIGUSR2, wait for it to finish its in-flight requests and
+# exit, and keep `docker stop` as the fallback should it still run.
+hand_over_and_stop() {
+  local name="$1" timeout
+  timeout="$(handover_timeout)"
+  log "handing the port over: SIGUSR2 to $name (up to ${timeout}s to finish its requests)"
+  if docker kill --signal USR2 "$name" >/dev/null; then
+    timeout "$timeout" docker wait "$name" >/dev/null 2>&1 \
+      || log "$name did not exit within ${timeout}s of SIGUSR2; stopping it"
+  else
+    log "could not signal $name; stopping it"
+  fi
+  docker stop --time "$timeout" "$name" >/dev/null
+}
+
+drain_and_stop() {
   local name="$1"
   log "stopping $name (SIGTERM, up to $(stop_timeout)s to drain and finish)"
-  docker stop --time "$(stop_timeout)" "$name" >/dev/null || return 1
+  docker stop --time "$(stop_timeout)" "$name" >/dev/null
+}
+
+retire_container() {
+  local name="$1"
+  if [[ "$handover" == "true" ]] && container_is_running "$name" && catches_handover_signal "$name"; then
+    hand_over_and_stop "$name" || return 1
+  else
+    drain_and_stop "$name" || return 1
+  fi
   docker rm "$name" >/dev/null
 }
 

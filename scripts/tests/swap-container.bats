@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # deploy/ec2/swap-container.sh against a fake docker: the order of operations,
-# the migrations, the rollback when the new container never becomes ready,
-# the host contract (env file, secrets on tmpfs) and the exit codes.
+# the migrations, the handover (SIGUSR2) to the new container and its
+# fallbacks, the rollback when the new container never becomes ready, the
+# host contract (env file, secrets on tmpfs) and the exit codes.
 
 # shellcheck source-path=SCRIPTDIR source=lib/common.bash
 source "$BATS_TEST_DIRNAME/lib/common.bash"
@@ -15,8 +16,9 @@ setup() {
   export PAYMENTS_ENV_FILE="$BATS_TEST_TMPDIR/app.env"
   export PAYMENTS_SECRETS_DIR="$BATS_TEST_TMPDIR/secrets"
   export PAYMENTS_SWAP_LOCK="$BATS_TEST_TMPDIR/swap.lock"
+  export PROC_DIR="$FAKE_STATE/proc"
   export READY_TIMEOUT_SECONDS=2 POLL_INTERVAL_SECONDS=0 READY_PASSES=3
-  unset STOP_MARGIN_SECONDS RUN_MIGRATIONS
+  unset STOP_MARGIN_SECONDS RUN_MIGRATIONS HANDOVER
   # What the user data writes (infrastructure/modules/web), with a 10 s drain.
   write_env_file 0.0.0.0:8080 10s 30s
 }
@@ -32,14 +34,21 @@ write_env_file() {
   } >"$PAYMENTS_ENV_FILE"
 }
 
-# A container that was running before the swap: name, image, ready (yes/no).
+# A container that was running before the swap: name, image, ready (yes/no),
+# whether its main process catches SIGUSR2 (yes/no: an image from before the
+# handover).
 existing_container() {
-  local dir="$FAKE_STATE/containers/$1"
+  local dir="$FAKE_STATE/containers/$1" pid caught=0000000000004802
   mkdir -p "$dir"
   echo "sha256:$(printf '%s' "$2" | sha256sum | cut -c1-64)" >"$dir/image"
   echo true >"$dir/running"
   echo "${3:-yes}" >"$dir/ready"
   echo 0 >"$dir/execs"
+  [[ "${4:-yes}" == "yes" ]] || caught=0000000000004002
+  pid=$((500 + $(find "$FAKE_STATE/containers" -mindepth 1 -maxdepth 1 | wc -l)))
+  mkdir -p "$FAKE_STATE/proc/$pid"
+  printf 'Name:\tpayments\nSigCgt:\t%s\n' "$caught" >"$FAKE_STATE/proc/$pid/status"
+  echo "$pid" >"$dir/pid"
 }
 
 container_image() {
@@ -54,20 +63,26 @@ new_container_name() {
   grep -o -m 1 -- '--name payments-[0-9]*-[0-9]*' "$FAKE_STATE/calls" | cut -d' ' -f2
 }
 
-@test "swap: pull, migrate, start beside the old one, wait for ready, stop the old one, rename" {
+@test "swap: pull, migrate, start beside the old one, wait for ready, hand over, stop the old one, rename" {
   existing_container payments "$old_image"
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
   new_name="$(new_container_name)"
+  # SIGUSR2 first; docker stop (SIGTERM) only after the old one has exited,
+  # so it never starts a drain. Its timeout is grace + margin: 30 + 10.
   assert_call_order \
     "docker pull --quiet $new_image" \
     "$new_image migrate" \
     "docker run --detach --name $new_name" \
     "docker exec $new_name /usr/local/bin/payments healthcheck" \
-    "docker stop --time 50 payments" \
+    "docker kill --signal USR2 payments" \
+    "handed over payments" \
+    "docker wait payments" \
+    "docker stop --time 40 payments" \
     "stopped payments" \
     "docker rm payments" \
     "docker rename $new_name payments"
+  [ "$(count_calls "docker kill")" -eq 1 ]
   [ "$(count_calls "docker exec $new_name /usr/local/bin/payments healthcheck")" -eq 3 ]
   [ "$(container_image payments)" = "$(image_id "$new_image")" ]
   [ ! -e "$FAKE_STATE/containers/$new_name" ]
@@ -109,9 +124,10 @@ new_container_name() {
   [ "$status" -eq 0 ]
   run_call="$(grep -F 'docker run --detach' "$FAKE_STATE/calls")"
   [[ "$run_call" == *"--env PAYMENTS_HEALTHCHECK_URL=http://127.0.0.1:9000/readyz"* ]]
-  # 35 + 60 + 10
+  # 35 + 60 + 10: what `docker stop` (SIGTERM, the drain) needs
   [[ "$run_call" == *"--stop-timeout 105"* ]]
-  assert_called "docker stop --time 105 payments"
+  # 60 + 10: the handover has no drain delay
+  assert_call_order "docker kill --signal USR2 payments" "docker stop --time 70 payments"
 }
 
 @test "without drain settings in the env file the app's defaults count: 0s drain, 30s grace" {
@@ -191,7 +207,7 @@ new_container_name() {
   existing_container payments "$new_image" no
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
-  assert_call_order "docker run --detach" "docker stop --time 50 payments" "docker rename"
+  assert_call_order "docker run --detach" "docker kill --signal USR2 payments" "docker stop --time 40 payments" "docker rename"
 }
 
 @test "pull failure: exit 3, nothing started, the old container untouched" {
@@ -220,6 +236,7 @@ new_container_name() {
     "docker stop --time 50 $new_name" \
     "docker rm --force $new_name"
   refute_call_exactly "docker stop --time 50 payments"
+  refute_called "docker kill"
   refute_called "docker rename"
   [ ! -e "$FAKE_STATE/containers/$new_name" ]
   [ "$(cat "$FAKE_STATE/containers/payments/running")" = "true" ]
@@ -234,6 +251,7 @@ new_container_name() {
   ((SECONDS - start < 10))
   refute_called "docker exec payments-"
   refute_call_exactly "docker stop --time 50 payments"
+  refute_called "docker kill"
   [ "$(container_image payments)" = "$(image_id "$old_image")" ]
 }
 
@@ -262,7 +280,7 @@ new_container_name() {
   [ "$(container_image payments)" = "$(image_id "$new_image")" ]
 }
 
-@test "slow stop: the old container gets drain + grace + margin, and removal waits for it" {
+@test "slow stop: the old container gets grace + margin after SIGUSR2, and removal waits for it" {
   existing_container payments "$old_image"
   start=$SECONDS
   write_env_file 0.0.0.0:8080 5s 20s
@@ -273,10 +291,64 @@ new_container_name() {
   assert_call_order \
     "--stop-timeout 30" \
     "docker exec $new_name /usr/local/bin/payments healthcheck" \
-    "docker stop --time 30 payments" \
+    "docker kill --signal USR2 payments" \
+    "docker stop --time 25 payments" \
     "stopped payments" \
     "docker rm payments" \
     "docker rename $new_name payments"
+}
+
+@test "an old container that ignores SIGUSR2 is stopped after grace + margin, then removed" {
+  existing_container payments "$old_image"
+  write_env_file 0.0.0.0:8080 10s 1s
+  start=$SECONDS
+  FAKE_DOCKER_USR2=ignore STOP_MARGIN_SECONDS=1 run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  # docker wait gave up after 1 + 1 s; the fallback stop does not wait for the drain
+  ((SECONDS - start >= 2 && SECONDS - start < 10))
+  [[ "$output" == *"did not exit within 2s of SIGUSR2"* ]]
+  assert_call_order \
+    "docker kill --signal USR2 payments" \
+    "docker wait payments" \
+    "docker stop --time 2 payments" \
+    "stopped payments" \
+    "docker rm payments" \
+    "docker rename"
+  refute_called "handed over"
+}
+
+@test "a failed SIGUSR2 still stops and removes the old container" {
+  existing_container payments "$old_image"
+  FAKE_DOCKER_KILL_FAIL=1 run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"could not signal payments"* ]]
+  assert_call_order "docker kill --signal USR2 payments" "docker stop --time 40 payments" "docker rm payments" "docker rename"
+  refute_called "docker wait"
+}
+
+@test "an old container from before the handover (SIGUSR2 not caught) gets SIGTERM and the drain" {
+  existing_container payments "$old_image" yes no
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  refute_called "docker kill"
+  assert_call_order "docker run --detach" "docker stop --time 50 payments" "docker rm payments" "docker rename"
+}
+
+@test "an old container whose process cannot be read gets SIGTERM and the drain" {
+  existing_container payments "$old_image"
+  rm -rf "$FAKE_STATE/proc"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  refute_called "docker kill"
+  assert_called "docker stop --time 50 payments"
+}
+
+@test "HANDOVER=false stops old containers with SIGTERM and the drain" {
+  existing_container payments "$old_image"
+  HANDOVER=false run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  refute_called "docker kill"
+  assert_call_order "docker stop --time 50 payments" "docker rm payments" "docker rename"
 }
 
 @test "an old container that will not stop: exit 6, the new one keeps serving" {
@@ -304,8 +376,8 @@ new_container_name() {
   existing_container payments-20260101000000-42 "$old_image"
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
-  assert_called "docker stop --time 50 payments-20260101000000-42"
-  assert_called "docker stop --time 50 payments"
+  assert_call_order "docker kill --signal USR2 payments" "docker stop --time 40 payments"
+  assert_call_order "docker kill --signal USR2 payments-20260101000000-42" "docker stop --time 40 payments-20260101000000-42"
   [ "$(ls "$FAKE_STATE/containers")" = "payments" ]
 }
 
@@ -319,6 +391,8 @@ new_container_name() {
   READY_PASSES=3x run "$swap" "$new_image"
   [ "$status" -eq 2 ]
   RUN_MIGRATIONS=yes run "$swap" "$new_image"
+  [ "$status" -eq 2 ]
+  HANDOVER=yes run "$swap" "$new_image"
   [ "$status" -eq 2 ]
   write_env_file 0.0.0.0:8080 10 30s
   run "$swap" "$new_image"
