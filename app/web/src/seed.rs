@@ -275,13 +275,26 @@ pub async fn seed(
     let start = Instant::now();
     let mut done = 0u64;
     let mut refunds = 0u64;
-    while done < count {
-        let n = BATCH.min((count - done) as usize);
-        let batch = generator.take(n);
-        refunds += batch.iter().map(|p| p.refunds.len() as u64).sum::<u64>();
-        store.insert_seed_batch(&batch).await?;
-        done += n as u64;
-        progress.set_position(done);
+    let mut generated = 0u64;
+    // Two batches in flight: the next one is generated while the database
+    // writes the previous one.
+    let mut in_flight: tokio::task::JoinSet<Result<u64, StoreError>> = tokio::task::JoinSet::new();
+    while generated < count || !in_flight.is_empty() {
+        if generated < count && in_flight.len() < 2 {
+            let n = BATCH.min((count - generated) as usize);
+            let batch = generator.take(n);
+            refunds += batch.iter().map(|p| p.refunds.len() as u64).sum::<u64>();
+            generated += n as u64;
+            let store = store.clone();
+            in_flight
+                .spawn(async move { store.insert_seed_batch(&batch).await.map(|()| n as u64) });
+            continue;
+        }
+        if let Some(result) = in_flight.join_next().await {
+            done += result
+                .map_err(|e| StoreError::Corrupt(format!("a seeding task failed: {e}")))??;
+            progress.set_position(done);
+        }
     }
     progress.finish_and_clear();
     Ok(SeedReport {

@@ -794,11 +794,40 @@ impl Store {
         })
     }
 
-    /// Currencies that have any recorded payment, most used first.
+    /// Count, gross and refunded of one currency over a range of days, from
+    /// the daily totals alone (cheaper than a full [`Store::summary`]).
+    pub async fn totals(
+        &self,
+        currency: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<(i64, i64, i64), StoreError> {
+        let (from, to) = (
+            from.format("%Y-%m-%d").to_string(),
+            to.format("%Y-%m-%d").to_string(),
+        );
+        let row: (Option<i64>, Option<i64>, Option<i64>) = on_pool!(self, |pool, d| {
+            sqlx::query_as(&format!(
+                "SELECT {}, {}, {} FROM daily_rollups \
+                 WHERE currency = ? AND dimension = 'total' AND day >= ? AND day <= ?",
+                d.sum("count"),
+                d.sum("gross"),
+                d.sum("refunded")
+            ))
+            .bind(currency)
+            .bind(&from)
+            .bind(&to)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok((row.0.unwrap_or(0), row.1.unwrap_or(0), row.2.unwrap_or(0)))
+    }
+
+    /// Currencies that have any captured payment, most used first.
     pub async fn currencies(&self) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(Text,)> = on_pool!(self, |pool, d| {
             sqlx::query_as(
-                "SELECT currency FROM daily_rollups WHERE dimension = 'status' \
+                "SELECT currency FROM daily_rollups WHERE dimension = 'total' \
                  GROUP BY currency ORDER BY SUM(count) DESC, currency",
             )
             .fetch_all(pool)
@@ -873,7 +902,8 @@ impl Store {
             }
             payments.push((id, s, refunded, status, updated_at));
         }
-        on_pool!(self, |pool, d| {
+        // Concurrent batches can meet on the same rollup rows: retry on a deadlock.
+        let result: Result<(), sqlx::Error> = on_pool!(self, |pool, d| retry_tx!(d, async {
             let mut tx = pool.begin_with(d.begin_write()).await?;
             let sql = format!(
                 "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES {}",
@@ -916,7 +946,10 @@ impl Store {
             }
             apply_rollups!(tx, d, &deltas);
             tx.commit().await?;
-        });
+            Ok(())
+        }
+        .await));
+        result?;
         Ok(())
     }
 }

@@ -525,7 +525,7 @@ const CSV_HEADER: [&str; 13] = [
     "external_ref",
     "metadata",
 ];
-const CSV_BATCH: i64 = 2000;
+const CSV_BATCH: i64 = 5000;
 
 fn csv_rows(payments: &[Payment], header: bool) -> Result<Bytes, csv::Error> {
     let mut w = csv::WriterBuilder::new()
@@ -570,11 +570,14 @@ pub async fn payments_csv(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, errors.join("\n")).into_response());
         }
     };
+    // Two stages, so the next batch is read while this one is written out:
+    // the database reader feeds batches to the CSV writer, which feeds the body.
+    let (batches_tx, mut batches_rx) = tokio::sync::mpsc::channel::<Vec<Payment>>(2);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let store = state.store.clone();
+    let reader_tx = tx.clone();
     tokio::spawn(async move {
         let mut from = PageFrom::Start;
-        let mut first = true;
         loop {
             let req = ListRequest {
                 filter: filter.clone(),
@@ -585,29 +588,36 @@ pub async fn payments_csv(
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!(error = %e, "CSV export failed");
-                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                    let _ = reader_tx
+                        .send(Err(std::io::Error::other("export failed")))
+                        .await;
                     return;
                 }
             };
-            let chunk = match csv_rows(&page.items, first) {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                    return;
-                }
+            let next = match (page.has_more, page.items.last()) {
+                (true, Some(last)) => Some(PageFrom::After(Cursor {
+                    created_at: last.created_at.0,
+                    id: last.id.clone(),
+                })),
+                _ => None,
             };
-            first = false;
-            if tx.send(Ok(chunk)).await.is_err() {
-                return; // the client went away
+            if batches_tx.send(page.items).await.is_err() {
+                return; // the writer stopped: the client went away
             }
-            match (page.has_more, page.items.last()) {
-                (true, Some(last)) => {
-                    from = PageFrom::After(Cursor {
-                        created_at: last.created_at.0,
-                        id: last.id.clone(),
-                    });
-                }
-                _ => return,
+            match next {
+                Some(n) => from = n,
+                None => return,
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Some(batch) = batches_rx.recv().await {
+            let chunk = csv_rows(&batch, first).map_err(|e| std::io::Error::other(e.to_string()));
+            first = false;
+            let failed = chunk.is_err();
+            if tx.send(chunk).await.is_err() || failed {
+                return;
             }
         }
     });
