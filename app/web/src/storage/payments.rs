@@ -103,6 +103,56 @@ impl RefundRow {
     }
 }
 
+/// A stored payment as text, for exports.
+pub struct ExportRow(PaymentRow);
+
+impl ExportRow {
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+    pub fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
+    }
+    pub fn amount(&self) -> i64 {
+        self.0.amount
+    }
+    pub fn amount_refunded(&self) -> i64 {
+        self.0.amount_refunded
+    }
+    pub fn currency(&self) -> &str {
+        &self.0.currency
+    }
+    pub fn status(&self) -> &str {
+        &self.0.status
+    }
+    pub fn method(&self) -> &str {
+        &self.0.method
+    }
+    pub fn payer_name(&self) -> &str {
+        &self.0.payer_name
+    }
+    pub fn payer_email(&self) -> &str {
+        &self.0.payer_email
+    }
+    pub fn campaign(&self) -> &str {
+        self.0.campaign.as_deref().unwrap_or("")
+    }
+    pub fn description(&self) -> &str {
+        self.0.description.as_deref().unwrap_or("")
+    }
+    pub fn external_ref(&self) -> &str {
+        self.0.external_ref.as_deref().unwrap_or("")
+    }
+    /// The metadata as stored JSON; empty when there is none.
+    pub fn metadata_json(&self) -> &str {
+        if &*self.0.metadata == "{}" {
+            ""
+        } else {
+            &self.0.metadata
+        }
+    }
+}
+
 /// One entry of a payment's audit trail.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct AuditEntry {
@@ -529,6 +579,28 @@ impl Store {
         Ok(Page { items, has_more })
     }
 
+    /// A page of raw rows for bulk export: no per-row parsing (the metadata
+    /// stays the JSON text it is stored as). Newest first, after `after`.
+    pub async fn export_rows(
+        &self,
+        filter: &Filter,
+        after: Option<crate::domain::Cursor>,
+        limit: i64,
+    ) -> Result<Vec<ExportRow>, StoreError> {
+        let req = ListRequest {
+            filter: filter.clone(),
+            limit: limit - 1,
+            from: after.map_or(PageFrom::Start, PageFrom::After),
+        };
+        let (sql, args) = page_query(self.dialect(), &req);
+        let rows: Vec<PaymentRow> = on_pool!(self, |pool, d| {
+            bind_args!(sqlx::query_as(&sql), &args)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(ExportRow).collect())
+    }
+
     /// Changes status (allowed transitions only), description or metadata.
     #[tracing::instrument(skip_all, fields(actor = actor))]
     pub async fn update_payment(
@@ -703,6 +775,8 @@ impl Store {
         type DayRow = (Text, i64, i64, i64);
         type DimRow = (Text, Text, i64, i64, i64);
         let (days, dims): (Vec<DayRow>, Vec<DimRow>) = on_pool!(self, |pool, d| {
+            // One connection for both reads: one pool checkout, not two.
+            let mut conn = pool.acquire().await?;
             let days = sqlx::query_as(
                 "SELECT day, count, gross, refunded FROM daily_rollups \
                  WHERE currency = ? AND dimension = 'total' AND day >= ? AND day <= ?",
@@ -710,7 +784,7 @@ impl Store {
             .bind(currency)
             .bind(&from)
             .bind(&to)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
             let dims = sqlx::query_as(&format!(
                 "SELECT dimension, value, {}, {}, {} FROM daily_rollups \
@@ -723,7 +797,7 @@ impl Store {
             .bind(currency)
             .bind(&from)
             .bind(&to)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
             (days, dims)
         });

@@ -25,7 +25,7 @@ use crate::http::extract::request_hash;
 use crate::passwords;
 use crate::storage::StoreError;
 use crate::storage::accounts::Scope;
-use crate::storage::payments::{IdempotencyKey, Idempotent};
+use crate::storage::payments::{ExportRow, IdempotencyKey, Idempotent};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -527,29 +527,28 @@ const CSV_HEADER: [&str; 13] = [
 ];
 const CSV_BATCH: i64 = 5000;
 
-fn csv_rows(payments: &[Payment], header: bool) -> Result<Bytes, csv::Error> {
+fn csv_rows(rows: &[ExportRow], header: bool) -> Result<Bytes, csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::with_capacity(payments.len() * 200));
+        .from_writer(Vec::with_capacity(rows.len() * 220));
     if header {
         w.write_record(CSV_HEADER)?;
     }
-    for p in payments {
-        let metadata = serde_json::to_string(&p.metadata).unwrap_or_default();
+    for r in rows {
         w.write_record([
-            p.id.as_str(),
-            &p.created_at.to_rfc3339(),
-            &to_major_units(p.amount, &p.currency),
-            p.currency.as_str(),
-            &to_major_units(p.amount_refunded, &p.currency),
-            p.status.as_str(),
-            p.method.as_str(),
-            &neutralise(&p.payer.name),
-            &neutralise(&p.payer.email),
-            &neutralise(p.campaign.as_deref().unwrap_or("")),
-            &neutralise(p.description.as_deref().unwrap_or("")),
-            &neutralise(p.external_ref.as_deref().unwrap_or("")),
-            &neutralise(if p.metadata.is_empty() { "" } else { &metadata }),
+            r.id(),
+            &r.created_at().to_rfc3339(),
+            &to_major_units(r.amount(), r.currency()),
+            r.currency(),
+            &to_major_units(r.amount_refunded(), r.currency()),
+            r.status(),
+            r.method(),
+            &neutralise(r.payer_name()),
+            &neutralise(r.payer_email()),
+            &neutralise(r.campaign()),
+            &neutralise(r.description()),
+            &neutralise(r.external_ref()),
+            &neutralise(r.metadata_json()),
         ])?;
     }
     w.into_inner()
@@ -572,20 +571,16 @@ pub async fn payments_csv(
     };
     // Two stages, so the next batch is read while this one is written out:
     // the database reader feeds batches to the CSV writer, which feeds the body.
-    let (batches_tx, mut batches_rx) = tokio::sync::mpsc::channel::<Vec<Payment>>(2);
+    let (batches_tx, mut batches_rx) = tokio::sync::mpsc::channel::<Vec<ExportRow>>(2);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let store = state.store.clone();
     let reader_tx = tx.clone();
     tokio::spawn(async move {
-        let mut from = PageFrom::Start;
+        let mut after: Option<Cursor> = None;
         loop {
-            let req = ListRequest {
-                filter: filter.clone(),
-                limit: CSV_BATCH,
-                from,
-            };
-            let page = match store.list_payments(&req).await {
-                Ok(p) => p,
+            // One more row than a batch: it tells whether another batch follows.
+            let mut rows = match store.export_rows(&filter, after, CSV_BATCH + 1).await {
+                Ok(rows) => rows,
                 Err(e) => {
                     tracing::error!(error = %e, "CSV export failed");
                     let _ = reader_tx
@@ -594,19 +589,17 @@ pub async fn payments_csv(
                     return;
                 }
             };
-            let next = match (page.has_more, page.items.last()) {
-                (true, Some(last)) => Some(PageFrom::After(Cursor {
-                    created_at: last.created_at.0,
-                    id: last.id.clone(),
-                })),
-                _ => None,
-            };
-            if batches_tx.send(page.items).await.is_err() {
+            let more = rows.len() as i64 > CSV_BATCH;
+            rows.truncate(CSV_BATCH as usize);
+            after = rows.last().filter(|_| more).map(|last| Cursor {
+                created_at: last.created_at().0,
+                id: last.id().to_owned(),
+            });
+            if batches_tx.send(rows).await.is_err() {
                 return; // the writer stopped: the client went away
             }
-            match next {
-                Some(n) => from = n,
-                None => return,
+            if after.is_none() {
+                return;
             }
         }
     });
