@@ -290,6 +290,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             if args.migrate {
                 store.migrate().await?;
             }
+            if let Some(path) = &cli.database_url_file {
+                tokio::spawn(follow_database_url_file(store.clone(), path.clone()));
+            }
             serve(store, config, None).await
         }
         Command::Migrate => {
@@ -408,6 +411,29 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Healthcheck(args) => healthcheck(&args.url).await,
+    }
+}
+
+/// Rereads the database URL file every 30 s; a changed URL (a rotated
+/// password) is used for new connections, so no restart is needed.
+async fn follow_database_url_file(store: Store, path: PathBuf) {
+    let mut last = read_secret_file(&path, "database URL").ok().map(|s| s.expose_secret().to_owned());
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        let Ok(current) = read_secret_file(&path, "database URL") else {
+            tracing::warn!(file = %path.display(), "cannot read the database URL file; keeping the current URL");
+            continue;
+        };
+        let current = current.expose_secret().to_owned();
+        if last.as_deref() == Some(current.as_str()) {
+            continue;
+        }
+        match store.set_database_url(&current) {
+            Ok(()) => tracing::info!(file = %path.display(), "database URL changed; new connections use it"),
+            Err(e) => tracing::warn!(error = %e, "ignored the changed database URL"),
+        }
+        last = Some(current);
     }
 }
 

@@ -240,6 +240,28 @@ impl Store {
         })
     }
 
+    /// Uses `url` for the connections opened from now on (open ones are kept
+    /// until they are recycled): how a rotated database password takes
+    /// effect without a restart. Only MySQL URLs carry credentials.
+    pub fn set_database_url(&self, url: &str) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::MySql(pool) => {
+                let url = match url.strip_prefix("mariadb:") {
+                    Some(rest) => format!("mysql:{rest}"),
+                    None => url.to_owned(),
+                };
+                let opts = MySqlConnectOptions::from_str(&url)
+                    .map_err(|_| StoreError::Config("the new MySQL URL is not valid".into()))?
+                    .charset("utf8mb4");
+                pool.set_connect_options(opts);
+                Ok(())
+            }
+            Pool::Sqlite(_) => Err(StoreError::Config(
+                "a SQLite database cannot change its URL while running".into(),
+            )),
+        }
+    }
+
     pub fn dialect(&self) -> Dialect {
         on_pool!(self, |_pool, d| d)
     }
