@@ -417,7 +417,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 /// Rereads the database URL file every 30 s; a changed URL (a rotated
 /// password) is used for new connections, so no restart is needed.
 async fn follow_database_url_file(store: Store, path: PathBuf) {
-    let mut last = read_secret_file(&path, "database URL").ok().map(|s| s.expose_secret().to_owned());
+    let mut last = read_secret_file(&path, "database URL")
+        .ok()
+        .map(|s| s.expose_secret().to_owned());
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {
         tick.tick().await;
@@ -430,7 +432,9 @@ async fn follow_database_url_file(store: Store, path: PathBuf) {
             continue;
         }
         match store.set_database_url(&current) {
-            Ok(()) => tracing::info!(file = %path.display(), "database URL changed; new connections use it"),
+            Ok(()) => {
+                tracing::info!(file = %path.display(), "database URL changed; new connections use it")
+            }
             Err(e) => tracing::warn!(error = %e, "ignored the changed database URL"),
         }
         last = Some(current);

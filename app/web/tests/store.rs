@@ -454,26 +454,51 @@ async fn rollups_agree_with_the_rows_after_seeding_and_writes() {
 async fn a_changed_database_url_is_used_for_new_connections() {
     for db in databases().await {
         if db.name == "sqlite" {
-            assert!(db.store.set_database_url("sqlite://elsewhere.db").is_err(), "SQLite keeps its file");
+            assert!(
+                db.store.set_database_url("sqlite://elsewhere.db").is_err(),
+                "SQLite keeps its file"
+            );
             continue;
         }
         use sqlx::Connection;
         let server = common::mysql_server_url().unwrap();
         // A second database, as if the credentials had changed.
         let other = common::mysql_db(&server).await;
-        other.store.create_token("test", "lives-in-the-other-database", Scope::Read).await.unwrap();
-        let store = Store::connect(&db.url, &ConnectOptions { max_connections: 1, ..ConnectOptions::default() }).await.unwrap();
+        other
+            .store
+            .create_token("test", "lives-in-the-other-database", Scope::Read)
+            .await
+            .unwrap();
+        let store = Store::connect(
+            &db.url,
+            &ConnectOptions {
+                max_connections: 1,
+                ..ConnectOptions::default()
+            },
+        )
+        .await
+        .unwrap();
         assert!(store.list_tokens().await.unwrap().is_empty());
         assert!(store.set_database_url("mysql://[bad").is_err());
         store.set_database_url(&other.url).unwrap();
         // The pooled connection stays until it dies: the server drops it here.
         let mut admin = sqlx::MySqlConnection::connect(&server).await.unwrap();
-        let this = db.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
-        let ids: Vec<(i64,)> = sqlx::query_as("SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ?")
-            .bind(&this)
-            .fetch_all(&mut admin)
-            .await
-            .unwrap();
+        let this = db
+            .url
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let ids: Vec<(i64,)> = sqlx::query_as(
+            "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ?",
+        )
+        .bind(&this)
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
         assert!(!ids.is_empty());
         for (id,) in ids {
             let _ = sqlx::query(&format!("KILL {id}")).execute(&mut admin).await;

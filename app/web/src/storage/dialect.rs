@@ -43,17 +43,17 @@ impl Dialect {
 
     /// Upsert tail that adds the new row's counters to an existing rollup row.
     /// (`VALUES()` works on MariaDB and MySQL 8, where it is deprecated but kept.)
-    pub fn rollup_upsert_tail(self) -> &'static str {
+    /// `period` is the key's time column: `day` or `month`.
+    pub fn rollup_upsert_tail(self, period: &str) -> String {
         match self {
-            Dialect::Sqlite => {
-                " ON CONFLICT (currency, dimension, day, value) DO UPDATE SET \
+            Dialect::Sqlite => format!(
+                " ON CONFLICT (currency, dimension, {period}, value) DO UPDATE SET \
                  count = count + excluded.count, gross = gross + excluded.gross, \
                  refunded = refunded + excluded.refunded"
-            }
-            Dialect::MySql => {
-                " ON DUPLICATE KEY UPDATE count = count + VALUES(count), \
+            ),
+            Dialect::MySql => " ON DUPLICATE KEY UPDATE count = count + VALUES(count), \
                  gross = gross + VALUES(gross), refunded = refunded + VALUES(refunded)"
-            }
+                .to_owned(),
         }
     }
 

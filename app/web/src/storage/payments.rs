@@ -282,12 +282,17 @@ macro_rules! store_response {
 macro_rules! apply_rollups {
     ($tx:expr, $d:expr, $deltas:expr) => {{
         let deltas: &Deltas = $deltas;
-        let rows: Vec<_> = deltas.iter().collect();
-        if !rows.is_empty() {
+        let monthly = deltas.by_month();
+        // Daily rows, then the same changes per month, in the same transaction.
+        for (table, period, set) in [("daily_rollups", "day", deltas), ("monthly_rollups", "month", &monthly)] {
+            let rows: Vec<_> = set.iter().collect();
+            if rows.is_empty() {
+                continue;
+            }
             let sql = format!(
-                "INSERT INTO daily_rollups (currency, dimension, day, value, count, gross, refunded) VALUES {}{}",
+                "INSERT INTO {table} (currency, dimension, {period}, value, count, gross, refunded) VALUES {}{}",
                 vec!["(?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", "),
-                $d.rollup_upsert_tail()
+                $d.rollup_upsert_tail(period)
             );
             let mut q = sqlx::query(&sql);
             for (k, c) in rows {
@@ -330,6 +335,66 @@ macro_rules! fetch_payment {
         .fetch_optional($exec)
         .await?
     };
+}
+
+/// Splits `from..=to` into (table, period column, first, last): whole
+/// calendar months from `monthly_rollups`, the partial months at either end
+/// from `daily_rollups`.
+fn summary_spans(
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<(&'static str, &'static str, String, String)> {
+    use chrono::Datelike;
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let month = |d: NaiveDate| d.format("%Y-%m").to_string();
+    let month_start = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+    let month_end = |d: NaiveDate| {
+        let next = if d.month() == 12 {
+            NaiveDate::from_ymd_opt(d.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
+        };
+        next.and_then(|n| n.pred_opt()).unwrap_or(d)
+    };
+    // Whole months: the first month starting on or after `from`, to the last
+    // month ending on or before `to`.
+    let first_full = if from.day() == 1 {
+        from
+    } else {
+        month_end(from).succ_opt().unwrap_or(from)
+    };
+    let last_full_end = if to == month_end(to) {
+        to
+    } else {
+        month_start(to).pred_opt().unwrap_or(to)
+    };
+    if first_full > last_full_end {
+        return vec![("daily_rollups", "day", day(from), day(to))];
+    }
+    let mut spans = Vec::new();
+    if from < first_full {
+        spans.push((
+            "daily_rollups",
+            "day",
+            day(from),
+            day(first_full.pred_opt().unwrap_or(from)),
+        ));
+    }
+    spans.push((
+        "monthly_rollups",
+        "month",
+        month(first_full),
+        month(last_full_end),
+    ));
+    if last_full_end < to {
+        spans.push((
+            "daily_rollups",
+            "day",
+            day(last_full_end.succ_opt().unwrap_or(to)),
+            day(to),
+        ));
+    }
+    spans
 }
 
 /// Builds `WHERE …` for a filter, pushing its arguments in order.
@@ -774,6 +839,7 @@ impl Store {
         // totals, and the dimensions already summed by the database.
         type DayRow = (Text, i64, i64, i64);
         type DimRow = (Text, Text, i64, i64, i64);
+        let spans = summary_spans(req.from, req.to);
         let (days, dims): (Vec<DayRow>, Vec<DimRow>) = on_pool!(self, |pool, d| {
             // One connection for both reads: one pool checkout, not two.
             let mut conn = pool.acquire().await?;
@@ -786,19 +852,25 @@ impl Store {
             .bind(&to)
             .fetch_all(&mut *conn)
             .await?;
-            let dims = sqlx::query_as(&format!(
-                "SELECT dimension, value, {}, {}, {} FROM daily_rollups \
-                 WHERE currency = ? AND dimension IN ('status', 'method', 'campaign') \
-                 AND day >= ? AND day <= ? GROUP BY dimension, value",
-                d.sum("count"),
-                d.sum("gross"),
-                d.sum("refunded")
-            ))
-            .bind(currency)
-            .bind(&from)
-            .bind(&to)
-            .fetch_all(&mut *conn)
-            .await?;
+            // Whole months from monthly_rollups, the partial months at
+            // either end from daily_rollups.
+            let mut dims: Vec<DimRow> = Vec::new();
+            for (table, period, lo, hi) in &spans {
+                let mut part: Vec<DimRow> = sqlx::query_as(&format!(
+                    "SELECT dimension, value, {}, {}, {} FROM {table} \
+                     WHERE currency = ? AND dimension IN ('status', 'method', 'campaign') \
+                     AND {period} >= ? AND {period} <= ? GROUP BY dimension, value",
+                    d.sum("count"),
+                    d.sum("gross"),
+                    d.sum("refunded")
+                ))
+                .bind(currency)
+                .bind(lo)
+                .bind(hi)
+                .fetch_all(&mut *conn)
+                .await?;
+                dims.append(&mut part);
+            }
             (days, dims)
         });
         let mut daily: BTreeMap<NaiveDate, DailyTotal> = BTreeMap::new();
@@ -836,15 +908,12 @@ impl Store {
                 "method" => &mut by_method,
                 _ => &mut by_campaign,
             };
-            map.insert(
-                value.0,
-                Breakdown {
-                    count,
-                    gross,
-                    refunded,
-                    net: gross - refunded,
-                },
-            );
+            // The same value can come from a daily and a monthly span.
+            let b = map.entry(value.0).or_default();
+            b.count += count;
+            b.gross += gross;
+            b.refunded += refunded;
+            b.net = b.gross - b.refunded;
         }
         for map in [&mut by_status, &mut by_method, &mut by_campaign] {
             map.retain(|_, b| *b != Breakdown::default());
@@ -1025,5 +1094,56 @@ impl Store {
         .await));
         result?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn spans(from: &str, to: &str) -> Vec<(&'static str, String, String)> {
+        summary_spans(d(from), d(to))
+            .into_iter()
+            .map(|(t, _, a, b)| (t, a, b))
+            .collect()
+    }
+
+    #[test]
+    fn ranges_split_into_whole_months_and_partial_ends() {
+        assert_eq!(
+            spans("2026-05-03", "2026-05-20"),
+            vec![("daily_rollups", "2026-05-03".into(), "2026-05-20".into())]
+        );
+        assert_eq!(
+            spans("2026-05-01", "2026-05-31"),
+            vec![("monthly_rollups", "2026-05".into(), "2026-05".into())]
+        );
+        assert_eq!(
+            spans("2025-10-26", "2026-11-29"),
+            vec![
+                ("daily_rollups", "2025-10-26".into(), "2025-10-31".into()),
+                ("monthly_rollups", "2025-11".into(), "2026-10".into()),
+                ("daily_rollups", "2026-11-01".into(), "2026-11-29".into()),
+            ]
+        );
+        assert_eq!(
+            spans("2025-12-15", "2026-01-31"),
+            vec![
+                ("daily_rollups", "2025-12-15".into(), "2025-12-31".into()),
+                ("monthly_rollups", "2026-01".into(), "2026-01".into())
+            ]
+        );
+        assert_eq!(
+            spans("2026-02-01", "2026-02-27"),
+            vec![("daily_rollups", "2026-02-01".into(), "2026-02-27".into())]
+        );
+        assert_eq!(
+            spans("2024-02-29", "2024-02-29"),
+            vec![("daily_rollups", "2024-02-29".into(), "2024-02-29".into())]
+        );
     }
 }

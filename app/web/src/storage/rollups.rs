@@ -122,6 +122,23 @@ impl Deltas {
         );
     }
 
+    /// The same changes per calendar month (`day` holds `YYYY-MM`), for
+    /// `monthly_rollups`.
+    pub fn by_month(&self) -> Deltas {
+        let mut months = Deltas::default();
+        for (k, c) in self.iter() {
+            let key = Key {
+                day: k.day.get(..7).unwrap_or(&k.day).to_owned(),
+                ..k.clone()
+            };
+            let e = months.0.entry(key).or_default();
+            e.count += c.count;
+            e.gross += c.gross;
+            e.refunded += c.refunded;
+        }
+        months
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
