@@ -626,12 +626,7 @@ impl Store {
     /// A page of payments matching the filter, in keyset order.
     #[tracing::instrument(skip_all)]
     pub async fn list_payments(&self, req: &ListRequest) -> Result<Page, StoreError> {
-        let (sql, args) = page_query(self.dialect(), req);
-        let rows: Vec<PaymentRow> = on_pool!(self, |pool, d| {
-            bind_args!(sqlx::query_as(&sql), &args)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows = self.page_rows(req).await?;
         let has_more = rows.len() as i64 > req.limit;
         let mut items = rows
             .into_iter()
@@ -657,13 +652,23 @@ impl Store {
             limit: limit - 1,
             from: after.map_or(PageFrom::Start, PageFrom::After),
         };
-        let (sql, args) = page_query(self.dialect(), &req);
-        let rows: Vec<PaymentRow> = on_pool!(self, |pool, d| {
+        Ok(self
+            .page_rows(&req)
+            .await?
+            .into_iter()
+            .map(ExportRow)
+            .collect())
+    }
+
+    /// Up to `req.limit + 1` rows in keyset order (the extra row tells
+    /// whether more follow).
+    async fn page_rows(&self, req: &ListRequest) -> Result<Vec<PaymentRow>, StoreError> {
+        let (sql, args) = page_query(self.dialect(), req);
+        Ok(on_pool!(self, |pool, d| {
             bind_args!(sqlx::query_as(&sql), &args)
                 .fetch_all(pool)
                 .await?
-        });
-        Ok(rows.into_iter().map(ExportRow).collect())
+        }))
     }
 
     /// Changes status (allowed transitions only), description or metadata.
