@@ -99,6 +99,23 @@ async fn shoot(c: &Client, name: &str) {
     c.set_window_size(1280, 800).await.unwrap();
 }
 
+/// Waits (bounded) until the browser's URL satisfies `done`: a click that
+/// navigates returns before the new page is there.
+async fn wait_for_url(c: &Client, what: &str, done: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = c.current_url().await.unwrap().to_string();
+        if done(&url) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; the browser is at {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
@@ -159,7 +176,8 @@ async fn staff_log_in_filter_page_refund_and_log_out() {
         .click()
         .await
         .unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    let home = format!("{base}/");
+    wait_for_url(&c, "the overview after logging in", |u| u == home).await;
     assert_eq!(text(&c, "h1").await, "Overview");
     assert!(
         c.find_all(Locator::Css("figure.chart svg"))
@@ -178,6 +196,7 @@ async fn staff_log_in_filter_page_refund_and_log_out() {
         .click()
         .await
         .unwrap();
+    wait_for_url(&c, "the payments table", |u| u.ends_with("/payments")).await;
     c.find(Locator::Css("#status"))
         .await
         .unwrap()
@@ -190,14 +209,7 @@ async fn staff_log_in_filter_page_refund_and_log_out() {
         .click()
         .await
         .unwrap();
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .query()
-            .unwrap_or("")
-            .contains("status=succeeded")
-    );
+    wait_for_url(&c, "the filtered table", |u| u.contains("status=succeeded")).await;
     let badges = c.find_all(Locator::Css("tbody .badge")).await.unwrap();
     assert_eq!(badges.len(), 50, "a full page");
     for b in &badges {
@@ -213,6 +225,7 @@ async fn staff_log_in_filter_page_refund_and_log_out() {
         .click()
         .await
         .unwrap();
+    wait_for_url(&c, "the older page", |u| u.contains("after=")).await;
     let query = c
         .current_url()
         .await
@@ -231,6 +244,7 @@ async fn staff_log_in_filter_page_refund_and_log_out() {
         .click()
         .await
         .unwrap();
+    wait_for_url(&c, "the newer page", |u| u.contains("before=")).await;
     assert_eq!(text(&c, "tbody tr td a").await, first_on_page_one);
 
     // Open a payment and refund it in full.
@@ -240,13 +254,7 @@ async fn staff_log_in_filter_page_refund_and_log_out() {
         .click()
         .await
         .unwrap();
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/payments/pay_")
-    );
+    wait_for_url(&c, "a payment's page", |u| u.contains("/payments/pay_")).await;
     assert_eq!(text(&c, "h1 .badge").await, "succeeded");
     shoot(&c, "detail").await;
     c.find(Locator::Css("form[action$='/refund'] button[type=submit]"))
@@ -255,14 +263,10 @@ async fn staff_log_in_filter_page_refund_and_log_out() {
         .click()
         .await
         .unwrap();
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .query()
-            .unwrap_or("")
-            .contains("notice=refunded")
-    );
+    wait_for_url(&c, "the refunded payment", |u| {
+        u.contains("notice=refunded")
+    })
+    .await;
     assert_eq!(text(&c, "h1 .badge").await, "refunded");
     assert!(text(&c, ".notice").await.contains("Refund recorded"));
     assert!(
@@ -280,7 +284,10 @@ async fn staff_log_in_filter_page_refund_and_log_out() {
         .click()
         .await
         .unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+    wait_for_url(&c, "the login page after logging out", |u| {
+        u.ends_with("/login")
+    })
+    .await;
     c.goto(&format!("{base}/")).await.unwrap();
     assert!(
         c.current_url().await.unwrap().path().ends_with("/login"),
