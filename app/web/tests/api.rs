@@ -792,6 +792,94 @@ async fn openapi_is_public_and_complete() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
 
+/// What the document promises about inputs is what the server enforces, so
+/// that clients (and generated tests) built from it send requests that pass.
+#[tokio::test]
+async fn openapi_constraints_match_the_server() {
+    let app = TestApp::sqlite().await;
+    let doc = app.get("/api/v1/openapi.json").await.json;
+    let body_codes =
+        doc["components"]["schemas"]["CreatePayment"]["properties"]["currency"]["enum"]
+            .as_array()
+            .unwrap()
+            .clone();
+    assert!(body_codes.contains(&json!("USD")) && body_codes.contains(&json!("JPY")));
+    assert!(!body_codes.contains(&json!("XYZ")));
+    // Every currency filter lists the same codes, and the server takes each one.
+    for (path, operation) in [("/api/v1/payments", "get"), ("/api/v1/summary", "get")] {
+        let params = doc["paths"][path][operation]["parameters"]
+            .as_array()
+            .unwrap();
+        let currency = params.iter().find(|p| p["name"] == "currency").unwrap();
+        assert_eq!(currency["schema"]["enum"].as_array().unwrap(), &body_codes);
+        for code in &body_codes {
+            let code = code.as_str().unwrap();
+            let r = app.get(&format!("{path}?currency={code}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{path} {code}: {}", r.text);
+        }
+        app.get(&format!("{path}?currency=XYZ")).await.problem(422);
+    }
+    let params = doc["paths"]["/api/v1/payments"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    for name in ["created_gte", "created_lt"] {
+        let param = params.iter().find(|p| p["name"] == name).unwrap();
+        assert_eq!(
+            param["schema"]["anyOf"],
+            json!([{"format": "date-time"}, {"format": "date"}])
+        );
+        for value in [
+            "2026-01-31",
+            "2026-01-31T10:00:00Z",
+            "2026-01-31T10:00:00.5%2B02:00",
+        ] {
+            let r = app.get(&format!("/api/v1/payments?{name}={value}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{name}={value}: {}", r.text);
+        }
+    }
+    // No operation gained a null parameter list.
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (name, op) in operations.as_object().unwrap() {
+            if let Some(params) = op.get("parameters") {
+                assert!(params.is_array(), "{name} {path}: {params}");
+            }
+        }
+    }
+    // The Idempotency-Key header is bounded as the server bounds it.
+    let key_param = doc["paths"]["/api/v1/payments"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .unwrap()
+        .clone();
+    assert_eq!(key_param["required"], json!(true));
+    assert_eq!(key_param["schema"]["pattern"], json!("^[!-~]{1,255}$"));
+    let body = json!({"amount": 500, "currency": "USD", "method": "card",
+        "payer": {"name": "Ada", "email": "ada@example.org"}});
+    let longest = "~".repeat(255);
+    assert_eq!(
+        app.post("/api/v1/payments", body.clone(), &longest)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    for bad in ["~".repeat(256), "a b".to_owned()] {
+        app.post("/api/v1/payments", body.clone(), &bad)
+            .await
+            .problem(400);
+    }
+    // A change names at least one field, and neither status nor metadata is null.
+    let update = &doc["components"]["schemas"]["UpdatePayment"];
+    assert_eq!(update["minProperties"], json!(1));
+    assert_eq!(update["properties"]["metadata"]["type"], json!("object"));
+    assert!(update["properties"]["status"].get("oneOf").is_none());
+    let id = app.create(body).await["id"].as_str().unwrap().to_owned();
+    app.patch(&format!("/api/v1/payments/{id}"), json!({}))
+        .await
+        .problem(422);
+}
+
 #[tokio::test]
 async fn health_and_readiness() {
     let app = TestApp::sqlite().await;

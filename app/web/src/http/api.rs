@@ -86,12 +86,14 @@ pub struct CreatePayment {
 #[allow(dead_code)]
 pub struct UpdatePayment {
     /// Allowed: pending → succeeded, pending → failed.
+    #[schema(nullable = false)]
     status: Option<Status>,
     /// Null clears it.
     #[schema(max_length = 500)]
     description: Option<String>,
     /// Replaces the whole map. At most 20 keys of 1 to 40 characters;
     /// string values of at most 500.
+    #[schema(nullable = false)]
     metadata: Option<BTreeMap<String, String>>,
 }
 
@@ -143,7 +145,8 @@ pub struct ListParams {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct SummaryParams {
-    /// First day (UTC), inclusive; default 29 days before `to`.
+    /// First day (UTC), inclusive; default 29 days before `to`. A range
+    /// covers at most 3660 days.
     #[param(format = Date)]
     from: Option<String>,
     /// Last day (UTC), inclusive; default today.
@@ -188,7 +191,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
 /// Record a payment.
 #[utoipa::path(
     post, path = "/api/v1/payments", tag = "payments",
-    params(("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters; repeats replay the first response")),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "1 to 255 visible ASCII characters; repeats replay the first response")),
     request_body = CreatePayment,
     responses(
         (status = 201, description = "Created (or replayed, with `Idempotent-Replayed: true`)", body = Payment),
@@ -329,7 +332,7 @@ pub async fn update_payment(
     post, path = "/api/v1/payments/{id}/refunds", tag = "refunds",
     params(
         ("id" = String, Path, description = "Payment id (pay_…)"),
-        ("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters; repeats replay the first response"),
+        ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "1 to 255 visible ASCII characters; repeats replay the first response"),
     ),
     request_body = CreateRefund,
     responses(

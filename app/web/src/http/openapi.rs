@@ -80,7 +80,8 @@ pub fn currency_codes() -> Vec<String> {
 }
 
 /// The generated document plus the constraints the derive macros cannot
-/// express: the list of currencies and the metadata limits. Built once.
+/// express: the list of currencies, the metadata limits and "at least one
+/// field" for a change. Built once.
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
@@ -93,14 +94,33 @@ pub fn document() -> &'static Value {
             "propertyNames": {"type": "string", "minLength": 1, "maxLength": 40},
             "additionalProperties": {"type": "string", "maxLength": 500}
         });
-        for schema in ["CreatePayment", "UpdatePayment"] {
-            let props = &mut doc["components"]["schemas"][schema]["properties"];
-            if props.get("metadata").is_some() {
-                props["metadata"] = metadata.clone();
+        let schemas = &mut doc["components"]["schemas"];
+        schemas["CreatePayment"]["properties"]["metadata"] = metadata.clone();
+        schemas["CreatePayment"]["properties"]["currency"]["enum"] = codes.clone();
+        let update = &mut schemas["UpdatePayment"];
+        update["properties"]["metadata"] = metadata;
+        // A change replaces the map; null is not a map.
+        update["properties"]["metadata"]["type"] = json!("object");
+        update["minProperties"] = json!(1);
+        // Filters take the same codes as the body, and dates with or without a time.
+        if let Some(paths) = doc["paths"].as_object_mut() {
+            for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+                for op in operation.values_mut() {
+                    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut)
+                    else {
+                        continue;
+                    };
+                    for param in params.iter_mut() {
+                        if param["name"] == "currency" {
+                            param["schema"]["enum"] = codes.clone();
+                        } else if param["name"] == "created_gte" || param["name"] == "created_lt" {
+                            param["schema"]["anyOf"] =
+                                json!([{"format": "date-time"}, {"format": "date"}]);
+                        }
+                    }
+                }
             }
         }
-        // Query parameters keep the pattern only: an unknown code there is a 422 like any bad filter.
-        doc["components"]["schemas"]["CreatePayment"]["properties"]["currency"]["enum"] = codes;
         doc
     })
 }
