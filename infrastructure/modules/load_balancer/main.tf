@@ -55,11 +55,12 @@ resource "aws_lb" "this" {
   tags                       = merge(var.tags, { Name = var.name })
 
   access_logs {
-    bucket  = aws_s3_bucket.access_logs.id
+    bucket  = module.access_logs.bucket_name
     enabled = true
   }
 
-  depends_on = [aws_s3_bucket_policy.access_logs]
+  # The load balancer checks at creation that it may write to the bucket.
+  depends_on = [module.access_logs]
 }
 
 resource "aws_lb_target_group" "this" {
@@ -120,111 +121,29 @@ resource "aws_lb_listener" "https" {
 }
 
 # Access logs. Load balancers can only write to buckets encrypted with
-# S3-managed keys (SSE-S3), so this bucket does not use the KMS key.
+# S3-managed keys (SSE-S3), so this bucket does not use the KMS key; the
+# log_bucket module encrypts with SSE-S3 only.
 
-resource "aws_s3_bucket" "access_logs" {
-  #checkov:skip=CKV_AWS_145:ALB access log delivery supports only SSE-S3 encryption, not KMS.
-  #checkov:skip=CKV_AWS_18:This bucket is itself a log destination; logging its accesses to another bucket would only move the question one bucket further.
-  #checkov:skip=CKV_AWS_144:Access logs are diagnostic data kept for a year; a cross-region copy is not worth its cost for them.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes events for new log objects; they are read on demand.
-  bucket_prefix = "${var.name}-lb-logs-"
-  force_destroy = false
-  tags          = merge(var.tags, { Name = "${var.name}-lb-logs" })
-}
+module "access_logs" {
+  source = "../log_bucket"
 
-resource "aws_s3_bucket_ownership_controls" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
+  bucket_prefix  = "${var.name}-lb-logs-"
+  retention_days = var.access_log_retention_days
+  tags           = var.tags
 
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "access_logs" {
-  bucket                  = aws_s3_bucket.access_logs.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
-resource "aws_s3_bucket_versioning" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    id     = "expire-access-logs"
-    status = "Enabled"
-
-    filter {}
-
-    expiration {
-      days = var.access_log_retention_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 30
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-}
-
-data "aws_iam_policy_document" "access_logs" {
-  statement {
-    sid       = "LoadBalancerWritesAccessLogs"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.access_logs.arn}/AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = [data.aws_elb_service_account.current.arn]
-    }
-  }
-
-  statement {
-    sid       = "DenyPlainHttp"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.access_logs.arn, "${aws_s3_bucket.access_logs.arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-  policy = data.aws_iam_policy_document.access_logs.json
-
-  depends_on = [aws_s3_bucket_public_access_block.access_logs]
+  policy_statements = [
+    {
+      sid         = "LoadBalancerWritesAccessLogs"
+      actions     = ["s3:PutObject"]
+      object_keys = ["AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
+      principals = [
+        {
+          type        = "AWS"
+          identifiers = [data.aws_elb_service_account.current.arn]
+        },
+      ]
+    },
+  ]
 }
 
 # Web application firewall: AWS managed rules for common attacks, known bad

@@ -81,7 +81,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "state" {
 
 resource "aws_s3_bucket_logging" "state" {
   bucket        = aws_s3_bucket.state.id
-  target_bucket = aws_s3_bucket.access_logs.id
+  target_bucket = module.access_logs.bucket_name
   target_prefix = "state/"
 }
 
@@ -131,121 +131,39 @@ resource "aws_s3_bucket_policy" "state" {
 }
 
 # Server access logs of the state bucket. S3 delivers these only to buckets
-# encrypted with S3-managed keys.
+# encrypted with S3-managed keys, which is how the log_bucket module
+# encrypts.
 
-resource "aws_s3_bucket" "access_logs" {
-  #checkov:skip=CKV_AWS_145:S3 server access log delivery supports only SSE-S3 on the target bucket, not KMS.
-  #checkov:skip=CKV_AWS_18:This is the access log target; logging it would need yet another bucket, or loop into itself.
-  #checkov:skip=CKV_AWS_144:Access logs are audit copies kept for a year; a cross-region replica is not worth its cost.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes events for new log objects; they are read on demand.
-  bucket        = "${var.bucket_name}-access-logs"
-  force_destroy = false
-  tags          = merge(var.tags, { Name = "${var.bucket_name}-access-logs" })
-}
+module "access_logs" {
+  source = "../log_bucket"
 
-resource "aws_s3_bucket_ownership_controls" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
+  bucket_name    = "${var.bucket_name}-access-logs"
+  retention_days = var.access_log_retention_days
+  tags           = var.tags
 
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "access_logs" {
-  bucket                  = aws_s3_bucket.access_logs.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    id     = "expire-access-logs"
-    status = "Enabled"
-
-    filter {}
-
-    expiration {
-      days = var.access_log_retention_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 30
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-}
-
-data "aws_iam_policy_document" "access_logs" {
-  statement {
-    sid       = "S3DeliversAccessLogsOfTheStateBucket"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.access_logs.arn}/state/*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logging.s3.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [aws_s3_bucket.state.arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-
-  statement {
-    sid       = "DenyPlainHttp"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.access_logs.arn, "${aws_s3_bucket.access_logs.arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-  policy = data.aws_iam_policy_document.access_logs.json
-
-  depends_on = [aws_s3_bucket_public_access_block.access_logs]
+  policy_statements = [
+    {
+      sid         = "S3DeliversAccessLogsOfTheStateBucket"
+      actions     = ["s3:PutObject"]
+      object_keys = ["state/*"]
+      principals = [
+        {
+          type        = "Service"
+          identifiers = ["logging.s3.amazonaws.com"]
+        },
+      ]
+      conditions = [
+        {
+          test     = "ArnLike"
+          variable = "aws:SourceArn"
+          values   = [aws_s3_bucket.state.arn]
+        },
+        {
+          test     = "StringEquals"
+          variable = "aws:SourceAccount"
+          values   = [data.aws_caller_identity.current.account_id]
+        },
+      ]
+    },
+  ]
 }

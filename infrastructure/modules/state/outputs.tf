@@ -20,5 +20,5 @@ output "kms_key_alias" {
 
 output "access_log_bucket_name" {
   description = "Bucket receiving the state bucket's server access logs."
-  value       = aws_s3_bucket.access_logs.id
+  value       = module.access_logs.bucket_name
 }
