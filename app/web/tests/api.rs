@@ -837,11 +837,24 @@ async fn openapi_constraints_match_the_server() {
             assert_eq!(r.status, StatusCode::OK, "{name}={value}: {}", r.text);
         }
     }
-    // No operation gained a null parameter list.
+    // No operation gained a null parameter list; each documents the problems
+    // any request of its kind can meet.
     for (path, operations) in doc["paths"].as_object().unwrap() {
         for (name, op) in operations.as_object().unwrap() {
             if let Some(params) = op.get("parameters") {
                 assert!(params.is_array(), "{name} {path}: {params}");
+            }
+            let mut expected = vec!["401", "503"];
+            if op.get("requestBody").is_some() {
+                expected.extend(["400", "403", "413", "415", "422"]);
+            }
+            for status in expected {
+                let response = &op["responses"][status];
+                assert_eq!(
+                    response["content"]["application/problem+json"]["schema"]["$ref"],
+                    json!("#/components/schemas/Problem"),
+                    "{name} {path} {status}"
+                );
             }
         }
     }

@@ -177,11 +177,40 @@ fn replayed(status: u16, body: String) -> Response {
     response
 }
 
-fn mismatch() -> ApiError {
-    ApiError::invalid(vec![crate::domain::FieldError::new(
-        "Idempotency-Key",
-        "was already used with a different request; use a new key",
-    )])
+/// The idempotency record of a POST: who asks, with which key, for what.
+fn idempotency(
+    caller: &ApiCaller,
+    headers: &HeaderMap,
+    path: &str,
+    body: &serde_json::Value,
+) -> Result<IdempotencyKey, ApiError> {
+    Ok(IdempotencyKey {
+        principal: caller.actor(),
+        key: idempotency_key(headers)?,
+        request_hash: request_hash("POST", path, body),
+    })
+}
+
+/// The answer to an idempotent POST: 201 with what was made now, the first
+/// answer again for a repeat, or 422 for a key reused with another request.
+fn idempotent_response<T: Serialize>(
+    outcome: Idempotent<T>,
+    location: impl FnOnce(&T) -> Option<String>,
+) -> Result<Response, ApiError> {
+    match outcome {
+        Idempotent::Done(made) => {
+            let mut response = json_response(StatusCode::CREATED, to_json(&made));
+            if let Some(v) = location(&made).and_then(|l| HeaderValue::from_str(&l).ok()) {
+                response.headers_mut().insert(header::LOCATION, v);
+            }
+            Ok(response)
+        }
+        Idempotent::Replay { status, body } => Ok(replayed(status, body)),
+        Idempotent::Mismatch => Err(ApiError::invalid(vec![crate::domain::FieldError::new(
+            "Idempotency-Key",
+            "was already used with a different request; use a new key",
+        )])),
+    }
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -196,11 +225,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
     responses(
         (status = 201, description = "Created (or replayed, with `Idempotent-Replayed: true`)", body = Payment),
         (status = 400, description = "Malformed JSON or missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Token lacks write scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Duplicate external_ref or key in use", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or key reused with another body", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -211,28 +236,14 @@ pub async fn create_payment(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let new = NewPayment::from_json(body.clone()).map_err(ApiError::invalid)?;
-    let idem = IdempotencyKey {
-        principal: caller.actor(),
-        key,
-        request_hash: request_hash("POST", "/api/v1/payments", &body),
-    };
+    let idem = idempotency(&caller, &headers, "/api/v1/payments", &body)?;
+    let new = NewPayment::from_json(body).map_err(ApiError::invalid)?;
     let outcome = state
         .store
         .create_payment(&caller.actor(), Some(&idem), &new, |p| (201, to_json(p)))
         .await?;
-    Ok(match outcome {
-        Idempotent::Done(payment) => {
-            let location = format!("/api/v1/payments/{}", payment.id);
-            let mut response = json_response(StatusCode::CREATED, to_json(&payment));
-            if let Ok(v) = HeaderValue::from_str(&location) {
-                response.headers_mut().insert(header::LOCATION, v);
-            }
-            response
-        }
-        Idempotent::Replay { status, body } => replayed(status, body),
-        Idempotent::Mismatch => return Err(mismatch()),
+    idempotent_response(outcome, |p: &Payment| {
+        Some(format!("/api/v1/payments/{}", p.id))
     })
 }
 
@@ -242,9 +253,6 @@ pub async fn create_payment(
     params(ListParams),
     responses(
         (status = 200, description = "A page of payments", body = PaymentList),
-        (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -281,7 +289,6 @@ pub async fn list_payments(
     params(("id" = String, Path, description = "Payment id (pay_…)")),
     responses(
         (status = 200, description = "The payment with `refunds`", body = Payment),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -302,14 +309,8 @@ pub async fn get_payment(
     request_body = UpdatePayment,
     responses(
         (status = 200, description = "The updated payment", body = Payment),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Token lacks write scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Status change not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -338,12 +339,8 @@ pub async fn update_payment(
     responses(
         (status = 201, description = "Refunded (or replayed, with `Idempotent-Replayed: true`)", body = Refund),
         (status = 400, description = "Malformed JSON or missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Token lacks write scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not refundable, or more than remains", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or key reused with another body", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -355,24 +352,16 @@ pub async fn create_refund(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let new = NewRefund::from_json(body.clone()).map_err(ApiError::invalid)?;
-    let idem = IdempotencyKey {
-        principal: caller.actor(),
-        key,
-        request_hash: request_hash("POST", &format!("/api/v1/payments/{id}/refunds"), &body),
-    };
+    let path = format!("/api/v1/payments/{id}/refunds");
+    let idem = idempotency(&caller, &headers, &path, &body)?;
+    let new = NewRefund::from_json(body).map_err(ApiError::invalid)?;
     let outcome = state
         .store
         .refund_payment(&caller.actor(), Some(&idem), &id, &new, |r| {
             (201, to_json(r))
         })
         .await?;
-    Ok(match outcome {
-        Idempotent::Done(refund) => json_response(StatusCode::CREATED, to_json(&refund)),
-        Idempotent::Replay { status, body } => replayed(status, body),
-        Idempotent::Mismatch => return Err(mismatch()),
-    })
+    idempotent_response(outcome, |_: &Refund| None)
 }
 
 /// Totals by day, status, method and campaign for one currency.
@@ -381,9 +370,6 @@ pub async fn create_refund(
     params(SummaryParams),
     responses(
         (status = 200, description = "Totals over the range", body = Summary),
-        (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -102,6 +102,7 @@ pub fn document() -> &'static Value {
         // A change replaces the map; null is not a map.
         update["properties"]["metadata"]["type"] = json!("object");
         update["minProperties"] = json!(1);
+        add_shared_responses(&mut doc);
         // Filters take the same codes as the body, and dates with or without a time.
         if let Some(paths) = doc["paths"].as_object_mut() {
             for operation in paths.values_mut().filter_map(Value::as_object_mut) {
@@ -123,6 +124,63 @@ pub fn document() -> &'static Value {
         }
         doc
     })
+}
+
+/// The problem responses that depend only on what kind of operation it is,
+/// so that each handler lists just its own: every operation needs a token
+/// and a database; one with a JSON body also needs the write scope and a
+/// well-formed body; one with query parameters, a valid query string.
+fn add_shared_responses(doc: &mut Value) {
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"}
+            }}
+        })
+    };
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+        for op in operation.values_mut() {
+            let has_body = op.get("requestBody").is_some();
+            let has_query = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|params| params.iter().any(|p| p["in"] == "query"));
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let mut shared = vec![
+                ("401", "No valid token"),
+                (
+                    "503",
+                    "The database is unreachable or the server is shutting down; retry",
+                ),
+            ];
+            if has_body {
+                shared.extend([
+                    ("400", "Malformed JSON"),
+                    ("403", "Token lacks write scope"),
+                    ("413", "Body over 64 KiB"),
+                    ("415", "Body is not JSON"),
+                    ("422", "Invalid fields"),
+                ]);
+            }
+            if has_query {
+                shared.extend([
+                    ("400", "Malformed query string"),
+                    ("422", "Invalid parameters"),
+                ]);
+            }
+            for (status, description) in shared {
+                responses
+                    .entry(status)
+                    .or_insert_with(|| problem(description));
+            }
+        }
+    }
 }
 
 pub async fn openapi_json() -> Json<&'static Value> {
