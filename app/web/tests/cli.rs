@@ -143,6 +143,18 @@ fn the_database_url_can_come_from_a_file() {
 }
 
 #[test]
+fn commands_on_a_database_never_migrated_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for args in [
+        &["seed", "--count", "10"][..],
+        &["token", "create", "--name", "x", "--scope", "read"][..],
+    ] {
+        assert_fails(&run(args, d), 1, "run `payments migrate` first");
+    }
+}
+
+#[test]
 fn tokens_and_users() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

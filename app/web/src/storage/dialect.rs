@@ -41,6 +41,16 @@ impl Dialect {
         }
     }
 
+    /// The most `?` placeholders one statement may carry: SQLite's
+    /// SQLITE_MAX_VARIABLE_NUMBER (32,766 since 3.32) and the 16-bit parameter
+    /// count of the MySQL protocol's prepared statements (65,535).
+    pub fn max_placeholders(self) -> usize {
+        match self {
+            Dialect::Sqlite => 32_766,
+            Dialect::MySql => 65_535,
+        }
+    }
+
     /// Upsert tail that adds the new row's counters to an existing rollup row.
     /// (`VALUES()` works on MariaDB and MySQL 8, where it is deprecated but kept.)
     /// `period` is the key's time column: `day` or `month`.

@@ -44,6 +44,9 @@ pub enum StoreError {
     Connect(String),
     #[error("migrations failed: {0}")]
     Migration(String),
+    /// The tables do not exist: the database was never migrated.
+    #[error("the database has no payments tables yet; run `payments migrate` first")]
+    NotMigrated,
     /// A stored row that the code cannot read back.
     #[error("{0}")]
     Corrupt(String),
@@ -60,6 +63,13 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolClosed => StoreError::Unavailable("the pool is closed".into()),
             sqlx::Error::Io(io) => StoreError::Unavailable(io.to_string()),
             sqlx::Error::Tls(tls) => StoreError::Unavailable(format!("TLS: {tls}")),
+            // 42S02 is MySQL's "table doesn't exist"; SQLite says it in words.
+            sqlx::Error::Database(db)
+                if db.code().as_deref() == Some("42S02")
+                    || db.message().starts_with("no such table") =>
+            {
+                StoreError::NotMigrated
+            }
             other => StoreError::Database(other),
         }
     }

@@ -1053,36 +1053,39 @@ impl Store {
         // Concurrent batches can meet on the same rollup rows: retry on a deadlock.
         let result: Result<(), sqlx::Error> = on_pool!(self, |pool, d| retry_tx!(d, async {
             let mut tx = pool.begin_with(d.begin_write()).await?;
-            let sql = format!(
-                "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES {}",
-                vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; payments.len()].join(", ")
-            );
-            let mut q = sqlx::query(&sql);
-            for (id, s, refunded, status, updated_at) in &payments {
-                q = q
-                    .bind(id.as_str())
-                    .bind(s.new.amount)
-                    .bind(*refunded)
-                    .bind(s.new.currency.code())
-                    .bind(status.as_str())
-                    .bind(s.new.method.as_str())
-                    .bind(s.new.payer_name.as_str())
-                    .bind(s.new.payer_email.as_str())
-                    .bind(s.new.campaign.as_deref())
-                    .bind(s.new.description.as_deref())
-                    .bind(s.new.external_ref.as_deref())
-                    .bind(metadata_json(&s.new.metadata))
-                    .bind(s.created_at.0)
-                    .bind(updated_at.0);
-            }
-            q.execute(&mut *tx).await?;
-            if !refunds.is_empty() {
+            // As many rows per statement as the placeholder limit allows.
+            for chunk in payments.chunks(d.max_placeholders() / 14) {
                 let sql = format!(
-                    "INSERT INTO refunds (id, payment_id, amount, reason, created_at) VALUES {}",
-                    vec!["(?, ?, ?, ?, ?)"; refunds.len()].join(", ")
+                    "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES {}",
+                    vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ")
                 );
                 let mut q = sqlx::query(&sql);
-                for (id, payment_id, amount, reason, at) in &refunds {
+                for (id, s, refunded, status, updated_at) in chunk {
+                    q = q
+                        .bind(id.as_str())
+                        .bind(s.new.amount)
+                        .bind(*refunded)
+                        .bind(s.new.currency.code())
+                        .bind(status.as_str())
+                        .bind(s.new.method.as_str())
+                        .bind(s.new.payer_name.as_str())
+                        .bind(s.new.payer_email.as_str())
+                        .bind(s.new.campaign.as_deref())
+                        .bind(s.new.description.as_deref())
+                        .bind(s.new.external_ref.as_deref())
+                        .bind(metadata_json(&s.new.metadata))
+                        .bind(s.created_at.0)
+                        .bind(updated_at.0);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            for chunk in refunds.chunks(d.max_placeholders() / 5) {
+                let sql = format!(
+                    "INSERT INTO refunds (id, payment_id, amount, reason, created_at) VALUES {}",
+                    vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ")
+                );
+                let mut q = sqlx::query(&sql);
+                for (id, payment_id, amount, reason, at) in chunk {
                     q = q
                         .bind(id.as_str())
                         .bind(payment_id.as_str())

@@ -65,6 +65,10 @@ impl From<StoreError> for DashError {
         match e {
             StoreError::NotFound => DashError::NotFound,
             StoreError::Unavailable(_) => DashError::Unavailable,
+            e @ StoreError::NotMigrated => {
+                tracing::error!(error = %e, "the database is not migrated");
+                DashError::Unavailable
+            }
             other => DashError::Internal(other.to_string()),
         }
     }
