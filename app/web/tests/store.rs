@@ -6,6 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
+use chrono::Datelike;
 use chrono::NaiveDate;
 use common::{TestApp, databases, payment_body};
 use payments::domain::{
@@ -406,6 +407,36 @@ async fn rollups_agree_with_the_rows_after_seeding_and_writes() {
                 db.name
             );
             assert_eq!(s.net, s.gross - s.refunded);
+            // The per-currency totals (the dashboard's month cards) agree,
+            // whether the range is whole months, part of one, or both.
+            let codes = vec!["USD".to_owned(), "EUR".to_owned(), "JPY".to_owned()];
+            let totals = store.totals_by_currency(&codes, from, today).await.unwrap();
+            assert_eq!(
+                totals.get(currency).copied().unwrap_or_default(),
+                (s.count, s.gross, s.refunded),
+                "{} {currency} totals_by_currency",
+                db.name
+            );
+            let month_start = today.with_day(1).unwrap();
+            let last_month_start = (month_start - chrono::Days::new(1)).with_day(1).unwrap();
+            let whole = store
+                .summary(&SummaryRequest {
+                    currency: Currency::parse(currency).unwrap(),
+                    from: last_month_start,
+                    to: month_start - chrono::Days::new(1),
+                })
+                .await
+                .unwrap();
+            let totals = store
+                .totals_by_currency(&codes, last_month_start, month_start - chrono::Days::new(1))
+                .await
+                .unwrap();
+            assert_eq!(
+                totals.get(currency).copied().unwrap_or_default(),
+                (whole.count, whole.gross, whole.refunded),
+                "{} {currency} last month",
+                db.name
+            );
             let by_status: BTreeMap<String, (i64, i64)> = s
                 .by_status
                 .iter()

@@ -292,24 +292,23 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let row: Option<(Text, Text, Text, Text)> = on_pool!(self, |pool, d| {
-            sqlx::query_as("SELECT id, email, role, password_hash FROM users WHERE email = ?")
-                .bind(email)
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(row.map(|(id, email, role, password_hash)| User {
-            id: id.0,
-            email: email.0,
-            role: Role::parse(&role).unwrap_or(Role::Viewer),
-            password_hash: password_hash.0,
-        }))
+        self.user_where("email", email).await
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.user_where("id", id).await
+    }
+
+    /// The user whose `column` (a name from this file, never input) is `value`.
+    async fn user_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT id, email, role, password_hash FROM users WHERE {column} = ?");
         let row: Option<(Text, Text, Text, Text)> = on_pool!(self, |pool, d| {
-            sqlx::query_as("SELECT id, email, role, password_hash FROM users WHERE id = ?")
-                .bind(id)
+            sqlx::query_as(&sql)
+                .bind(value)
                 .fetch_optional(pool)
                 .await?
         });

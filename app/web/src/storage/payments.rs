@@ -942,40 +942,55 @@ impl Store {
         })
     }
 
-    /// Count, gross and refunded of one currency over a range of days, from
-    /// the daily totals alone (cheaper than a full [`Store::summary`]).
-    pub async fn totals(
+    /// Count, gross and refunded per currency over a range of days, for the
+    /// currencies named: whole months from the monthly rollups, partial ones
+    /// from the daily rollups, one range scan per currency and span.
+    pub async fn totals_by_currency(
         &self,
-        currency: &str,
+        currencies: &[String],
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<(i64, i64, i64), StoreError> {
-        let (from, to) = (
-            from.format("%Y-%m-%d").to_string(),
-            to.format("%Y-%m-%d").to_string(),
-        );
-        let row: (Option<i64>, Option<i64>, Option<i64>) = on_pool!(self, |pool, d| {
-            sqlx::query_as(&format!(
-                "SELECT {}, {}, {} FROM daily_rollups \
-                 WHERE currency = ? AND dimension = 'total' AND day >= ? AND day <= ?",
-                d.sum("count"),
-                d.sum("gross"),
-                d.sum("refunded")
-            ))
-            .bind(currency)
-            .bind(&from)
-            .bind(&to)
-            .fetch_one(pool)
-            .await?
+    ) -> Result<BTreeMap<String, (i64, i64, i64)>, StoreError> {
+        let mut totals = BTreeMap::new();
+        if currencies.is_empty() {
+            return Ok(totals);
+        }
+        let marks = vec!["?"; currencies.len()].join(", ");
+        let spans = summary_spans(from, to);
+        let rows: Vec<(Text, i64, i64, i64)> = on_pool!(self, |pool, d| {
+            let mut conn = pool.acquire().await?;
+            let mut rows = Vec::new();
+            for (table, period, lo, hi) in &spans {
+                let sql = format!(
+                    "SELECT currency, {}, {}, {} FROM {table} \
+                     WHERE currency IN ({marks}) AND dimension = 'total' \
+                     AND {period} >= ? AND {period} <= ? GROUP BY currency",
+                    d.sum("count"),
+                    d.sum("gross"),
+                    d.sum("refunded")
+                );
+                let mut q = sqlx::query_as::<_, (Text, i64, i64, i64)>(&sql);
+                for code in currencies {
+                    q = q.bind(code.as_str());
+                }
+                rows.append(&mut q.bind(lo).bind(hi).fetch_all(&mut *conn).await?);
+            }
+            rows
         });
-        Ok((row.0.unwrap_or(0), row.1.unwrap_or(0), row.2.unwrap_or(0)))
+        for (code, count, gross, refunded) in rows {
+            let entry = totals.entry(code.0).or_insert((0, 0, 0));
+            entry.0 += count;
+            entry.1 += gross;
+            entry.2 += refunded;
+        }
+        Ok(totals)
     }
 
     /// Currencies that have any captured payment, most used first.
     pub async fn currencies(&self) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(Text,)> = on_pool!(self, |pool, d| {
             sqlx::query_as(
-                "SELECT currency FROM daily_rollups WHERE dimension = 'total' \
+                "SELECT currency FROM monthly_rollups WHERE dimension = 'total' \
                  GROUP BY currency ORDER BY SUM(count) DESC, currency",
             )
             .fetch_all(pool)

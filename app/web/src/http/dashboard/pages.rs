@@ -206,38 +206,44 @@ pub async fn overview(State(state): State<AppState>, staff: Staff) -> Result<Res
     let month_start = today.with_day(1).unwrap_or(today);
     let last_month_end = month_start - Days::new(1);
     let last_month_start = last_month_end.with_day(1).unwrap_or(last_month_end);
+    // The cards: up to six currencies, most used first, two reads for all.
     let codes = state.store.currencies().await?;
-    let mut currencies = Vec::new();
-    for code in codes.iter().take(6) {
-        let Ok(currency) = Currency::parse(code) else {
-            continue;
-        };
-        let mut months = Vec::new();
-        for (label, from, to) in [
-            (month_start.format("%B %Y").to_string(), month_start, today),
-            (
-                last_month_start.format("%B %Y").to_string(),
-                last_month_start,
-                last_month_end,
-            ),
-        ] {
-            let s = state
-                .store
-                .summary(&SummaryRequest { currency, from, to })
-                .await?;
-            months.push(MonthView {
-                label,
-                gross: format_amount(s.gross, code),
-                refunded: format_amount(s.refunded, code),
-                net: format_amount(s.net, code),
-                count: s.count,
-            });
-        }
-        currencies.push(CurrencyView {
+    let shown: Vec<String> = codes
+        .iter()
+        .filter(|c| Currency::parse(c).is_ok())
+        .take(6)
+        .cloned()
+        .collect();
+    let this_month = state
+        .store
+        .totals_by_currency(&shown, month_start, today)
+        .await?;
+    let last_month = state
+        .store
+        .totals_by_currency(&shown, last_month_start, last_month_end)
+        .await?;
+    let currencies = shown
+        .iter()
+        .map(|code| CurrencyView {
             code: code.clone(),
-            months,
-        });
-    }
+            months: [
+                (month_start.format("%B %Y").to_string(), &this_month),
+                (last_month_start.format("%B %Y").to_string(), &last_month),
+            ]
+            .into_iter()
+            .map(|(label, totals)| {
+                let (count, gross, refunded) = totals.get(code).copied().unwrap_or_default();
+                MonthView {
+                    label,
+                    gross: format_amount(gross, code),
+                    refunded: format_amount(refunded, code),
+                    net: format_amount(gross - refunded, code),
+                    count,
+                }
+            })
+            .collect(),
+        })
+        .collect();
     let primary = codes.first().cloned().unwrap_or_else(|| "USD".to_owned());
     let currency = Currency::parse(&primary).unwrap_or(Currency::USD);
     let s = state
