@@ -7,7 +7,10 @@ pub mod summary;
 pub mod validate;
 
 pub use listing::{Cursor, Filter, ListRequest, PageFrom, RawListParams};
-pub use money::{Currency, MAX_AMOUNT, format_amount, parse_major_units, to_major_units};
+pub use money::{
+    Currency, MAX_AMOUNT, exponent_of, format_amount, parse_major_units, to_major_units,
+    write_major_units,
+};
 pub use payment::{
     Metadata, Method, NewPayment, NewRefund, Payer, Payment, PaymentPatch, Refund, RefundReason,
     RefundRefusal, Status, Timestamp, new_id, refund_amount,

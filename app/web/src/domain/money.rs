@@ -45,19 +45,34 @@ impl fmt::Display for Currency {
 /// Formats minor units as a plain decimal in major units: 123456 USD → "1234.56".
 /// Unknown codes (which the API never stores) fall back to two decimals.
 pub fn to_major_units(amount: i64, currency_code: &str) -> String {
-    let exponent = Currency::parse(currency_code).map_or(2, Currency::exponent);
+    let mut out = String::new();
+    write_major_units(&mut out, amount, exponent_of(currency_code));
+    out
+}
+
+/// The number of decimals of a currency code; two for an unknown one.
+pub fn exponent_of(currency_code: &str) -> u32 {
+    Currency::parse(currency_code).map_or(2, Currency::exponent)
+}
+
+/// Appends minor units as a plain decimal with `exponent` decimals.
+pub fn write_major_units(out: &mut String, amount: i64, exponent: u32) {
+    use std::fmt::Write;
     let sign = if amount < 0 { "-" } else { "" };
     let abs = amount.unsigned_abs();
-    if exponent == 0 {
-        return format!("{sign}{abs}");
-    }
-    let scale = 10u64.pow(exponent);
-    format!(
-        "{sign}{}.{:0width$}",
-        abs / scale,
-        abs % scale,
-        width = exponent as usize
-    )
+    // Writing to a String cannot fail.
+    let _ = if exponent == 0 {
+        write!(out, "{sign}{abs}")
+    } else {
+        let scale = 10u64.pow(exponent);
+        write!(
+            out,
+            "{sign}{}.{:0width$}",
+            abs / scale,
+            abs % scale,
+            width = exponent as usize
+        )
+    };
 }
 
 /// Parses an amount written in major units ("25", "25.5", "1,250.00") into

@@ -20,7 +20,8 @@ use crate::domain::{
 pub(crate) const PAYMENT_COLUMNS: &str = "id, amount, amount_refunded, currency, status, method, \
      payer_name, payer_email, campaign, description, external_ref, metadata, created_at, updated_at";
 
-#[derive(Clone, sqlx::FromRow)]
+/// A payments row as selected with [`PAYMENT_COLUMNS`], in that order.
+#[derive(Clone)]
 pub(crate) struct PaymentRow {
     id: Text,
     amount: i64,
@@ -36,6 +37,35 @@ pub(crate) struct PaymentRow {
     metadata: Text,
     created_at: i64,
     updated_at: i64,
+}
+
+// By position, not by name: exports decode millions of rows, and a lookup
+// of each column's name in each row showed in their profile.
+impl<'r, R> sqlx::FromRow<'r, R> for PaymentRow
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    Text: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(PaymentRow {
+            id: row.try_get(0)?,
+            amount: row.try_get(1)?,
+            amount_refunded: row.try_get(2)?,
+            currency: row.try_get(3)?,
+            status: row.try_get(4)?,
+            method: row.try_get(5)?,
+            payer_name: row.try_get(6)?,
+            payer_email: row.try_get(7)?,
+            campaign: row.try_get(8)?,
+            description: row.try_get(9)?,
+            external_ref: row.try_get(10)?,
+            metadata: row.try_get(11)?,
+            created_at: row.try_get(12)?,
+            updated_at: row.try_get(13)?,
+        })
+    }
 }
 
 fn corrupt(what: &str, id: &str) -> StoreError {

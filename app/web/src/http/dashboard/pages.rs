@@ -18,7 +18,7 @@ use super::{ASSET_VERSION, Chrome, DashError, charts, render};
 use crate::domain::{
     Breakdown, Currency, Cursor, Filter, ListRequest, Method, NewRefund, PageFrom, Payment,
     RawListParams, RefundReason, Status, SummaryRequest, Timestamp, format_amount,
-    parse_major_units, to_major_units,
+    exponent_of, parse_major_units, to_major_units, write_major_units,
 };
 use crate::http::AppState;
 use crate::http::extract::request_hash;
@@ -31,10 +31,6 @@ const PAGE_SIZE: i64 = 50;
 
 fn when(ts: Timestamp) -> String {
     ts.to_datetime().format("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-fn exponent_of(code: &str) -> u32 {
-    Currency::parse(code).map_or(2, Currency::exponent)
 }
 
 // ---------------------------------------------------------------- login
@@ -536,17 +532,33 @@ const CSV_BATCH: i64 = 5000;
 fn csv_rows(rows: &[ExportRow], header: bool) -> Result<Bytes, csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::with_capacity(rows.len() * 220));
+        .from_writer(Vec::with_capacity(rows.len() * 320));
     if header {
         w.write_record(CSV_HEADER)?;
     }
+    // Rows come in runs of a few currencies: remember the last exponent
+    // rather than look the code up twice a row.
+    let mut last: Option<(&str, u32)> = None;
+    let (mut amount, mut refunded) = (String::new(), String::new());
     for r in rows {
+        let exponent = match last {
+            Some((code, exponent)) if code == r.currency() => exponent,
+            _ => {
+                let exponent = exponent_of(r.currency());
+                last = Some((r.currency(), exponent));
+                exponent
+            }
+        };
+        amount.clear();
+        write_major_units(&mut amount, r.amount(), exponent);
+        refunded.clear();
+        write_major_units(&mut refunded, r.amount_refunded(), exponent);
         w.write_record([
             r.id(),
             &r.created_at().to_rfc3339(),
-            &to_major_units(r.amount(), r.currency()),
+            &amount,
             r.currency(),
-            &to_major_units(r.amount_refunded(), r.currency()),
+            &refunded,
             r.status(),
             r.method(),
             &neutralise(r.payer_name()),
