@@ -1,6 +1,15 @@
 //! Every SQL difference between SQLite and MySQL/MariaDB lives here. The rest
 //! of the storage layer writes one statement for both, with `?` placeholders.
 
+/// Run on every new MySQL/MariaDB connection. With payments clustered by
+/// (created_at, id), each filter index is also in primary-key order, which
+/// lets the optimizer intersect two of them (status and campaign, say) and
+/// then sort every match to return 25: seconds instead of a millisecond on
+/// a million payments. Walking one filter index in keyset order is the plan
+/// that stops after a page.
+pub const MYSQL_SESSION_SETUP: &str =
+    "SET SESSION optimizer_switch = 'index_merge_intersection=off'";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,

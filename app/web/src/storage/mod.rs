@@ -239,6 +239,14 @@ impl Store {
             .max_lifetime(Some(Duration::from_secs(1800)))
             // A connection that died with the server is found before use.
             .test_before_acquire(true)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query(dialect::MYSQL_SESSION_SETUP)
+                        .execute(conn)
+                        .await
+                        .map(|_| ())
+                })
+            })
             .connect_with(opts)
             .await
             .map_err(|e| {
