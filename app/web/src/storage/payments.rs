@@ -316,26 +316,27 @@ macro_rules! apply_rollups {
         // Daily rows, then the same changes per month, in the same transaction.
         for (table, period, set) in [("daily_rollups", "day", deltas), ("monthly_rollups", "month", &monthly)] {
             let rows: Vec<_> = set.iter().collect();
-            if rows.is_empty() {
-                continue;
+            // A bulk load over many days touches more rows than one
+            // statement may carry placeholders for.
+            for chunk in rows.chunks($d.max_placeholders() / 7) {
+                let sql = format!(
+                    "INSERT INTO {table} (currency, dimension, {period}, value, count, gross, refunded) VALUES {}{}",
+                    vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "),
+                    $d.rollup_upsert_tail(period)
+                );
+                let mut q = sqlx::query(&sql);
+                for (k, c) in chunk {
+                    q = q
+                        .bind(k.currency.as_str())
+                        .bind(k.dimension)
+                        .bind(k.day.as_str())
+                        .bind(k.value.as_str())
+                        .bind(c.count)
+                        .bind(c.gross)
+                        .bind(c.refunded);
+                }
+                q.execute(&mut *$tx).await?;
             }
-            let sql = format!(
-                "INSERT INTO {table} (currency, dimension, {period}, value, count, gross, refunded) VALUES {}{}",
-                vec!["(?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", "),
-                $d.rollup_upsert_tail(period)
-            );
-            let mut q = sqlx::query(&sql);
-            for (k, c) in rows {
-                q = q
-                    .bind(k.currency.as_str())
-                    .bind(k.dimension)
-                    .bind(k.day.as_str())
-                    .bind(k.value.as_str())
-                    .bind(c.count)
-                    .bind(c.gross)
-                    .bind(c.refunded);
-            }
-            q.execute(&mut *$tx).await?;
         }
     }};
 }

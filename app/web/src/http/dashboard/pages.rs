@@ -17,8 +17,8 @@ use super::session::{self, Admin, Client, Staff, TOO_MANY_ATTEMPTS};
 use super::{ASSET_VERSION, Chrome, DashError, charts, render};
 use crate::domain::{
     Breakdown, Currency, Cursor, Filter, ListRequest, Method, NewRefund, PageFrom, Payment,
-    RawListParams, RefundReason, Status, SummaryRequest, Timestamp, format_amount,
-    exponent_of, parse_major_units, to_major_units, write_major_units,
+    RawListParams, RefundReason, Status, SummaryRequest, Timestamp, exponent_of, format_amount,
+    parse_major_units, to_major_units, write_major_units,
 };
 use crate::http::AppState;
 use crate::http::extract::request_hash;
