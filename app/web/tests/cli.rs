@@ -753,3 +753,87 @@ impl Drop for ChildGuard {
         let _ = self.0.wait();
     }
 }
+
+/// `payments demo` from an empty directory: migrates, seeds, prints the URL,
+/// an admin login and a write token that all work, and stops on SIGTERM.
+#[test]
+fn demo_from_an_empty_directory_serves_what_it_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut child = payments(&["demo", "--bind", "127.0.0.1:0"], dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut guard = ChildGuard(child);
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The banner is printed once the server listens: it is the readiness signal.
+    let mut banner = Vec::new();
+    while !banner.iter().any(|l: &String| l.contains("API token:")) {
+        let line = lines
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the demo did not print its banner");
+        banner.push(line);
+    }
+    let field = |label: &str| {
+        banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label} in {banner:?}"))
+            .trim()
+            .to_owned()
+    };
+    let addr: SocketAddr = field("Dashboard:")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let login = field("Login:");
+    let (email, password) = login.split_once(" / ").unwrap();
+    let token = field("API token:")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    eprintln!("demo ready after {:.1} s", started.elapsed().as_secs_f64());
+
+    assert!(dir.path().join("payments-demo.db").exists());
+    assert_eq!(http(addr, "GET", "/readyz", &[], "").0, 200);
+    let (status, body) = http(
+        addr,
+        "GET",
+        "/api/v1/payments?limit=3",
+        &[("Authorization", &format!("Bearer {token}"))],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["data"].as_array().unwrap().len(), 3);
+    assert_eq!(dashboard_login(addr, email, password), 303);
+    assert_eq!(dashboard_login(addr, email, "not-the-password"), 401);
+
+    Command::new("kill")
+        .args(["-TERM", &guard.0.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = guard.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the demo did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
