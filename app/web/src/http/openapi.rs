@@ -104,21 +104,15 @@ pub fn document() -> &'static Value {
         update["minProperties"] = json!(1);
         add_shared_responses(&mut doc);
         // Filters take the same codes as the body, and dates with or without a time.
-        if let Some(paths) = doc["paths"].as_object_mut() {
-            for operation in paths.values_mut().filter_map(Value::as_object_mut) {
-                for op in operation.values_mut() {
-                    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut)
-                    else {
-                        continue;
-                    };
-                    for param in params.iter_mut() {
-                        if param["name"] == "currency" {
-                            param["schema"]["enum"] = codes.clone();
-                        } else if param["name"] == "created_gte" || param["name"] == "created_lt" {
-                            param["schema"]["anyOf"] =
-                                json!([{"format": "date-time"}, {"format": "date"}]);
-                        }
-                    }
+        for op in operations_mut(&mut doc) {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for param in params.iter_mut() {
+                if param["name"] == "currency" {
+                    param["schema"]["enum"] = codes.clone();
+                } else if param["name"] == "created_gte" || param["name"] == "created_lt" {
+                    param["schema"]["anyOf"] = json!([{"format": "date-time"}, {"format": "date"}]);
                 }
             }
         }
@@ -139,48 +133,53 @@ fn add_shared_responses(doc: &mut Value) {
             }}
         })
     };
-    let Some(paths) = doc["paths"].as_object_mut() else {
-        return;
-    };
-    for operation in paths.values_mut().filter_map(Value::as_object_mut) {
-        for op in operation.values_mut() {
-            let has_body = op.get("requestBody").is_some();
-            let has_query = op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .is_some_and(|params| params.iter().any(|p| p["in"] == "query"));
-            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-                continue;
-            };
-            let mut shared = vec![
-                ("401", "No valid token"),
-                (
-                    "503",
-                    "The database is unreachable or the server is shutting down; retry",
-                ),
-            ];
-            if has_body {
-                shared.extend([
-                    ("400", "Malformed JSON"),
-                    ("403", "Token lacks write scope"),
-                    ("413", "Body over 64 KiB"),
-                    ("415", "Body is not JSON"),
-                    ("422", "Invalid fields"),
-                ]);
-            }
-            if has_query {
-                shared.extend([
-                    ("400", "Malformed query string"),
-                    ("422", "Invalid parameters"),
-                ]);
-            }
-            for (status, description) in shared {
-                responses
-                    .entry(status)
-                    .or_insert_with(|| problem(description));
-            }
+    for op in operations_mut(doc) {
+        let has_body = op.get("requestBody").is_some();
+        let has_query = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .is_some_and(|params| params.iter().any(|p| p["in"] == "query"));
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let mut shared = vec![
+            ("401", "No valid token"),
+            (
+                "503",
+                "The database is unreachable or the server is shutting down; retry",
+            ),
+        ];
+        if has_body {
+            shared.extend([
+                ("400", "Malformed JSON"),
+                ("403", "Token lacks write scope"),
+                ("413", "Body over 64 KiB"),
+                ("415", "Body is not JSON"),
+                ("422", "Invalid fields"),
+            ]);
+        }
+        if has_query {
+            shared.extend([
+                ("400", "Malformed query string"),
+                ("422", "Invalid parameters"),
+            ]);
+        }
+        for (status, description) in shared {
+            responses
+                .entry(status)
+                .or_insert_with(|| problem(description));
         }
     }
+}
+
+/// Every operation (get, post, …) of every path in the document.
+fn operations_mut(doc: &mut Value) -> impl Iterator<Item = &mut Value> + '_ {
+    doc.get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|operations| operations.values_mut())
 }
 
 pub async fn openapi_json() -> Json<&'static Value> {
