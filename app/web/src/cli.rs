@@ -120,6 +120,17 @@ pub struct ServeArgs {
     /// A file holding the session key.
     #[arg(long, env = "PAYMENTS_SESSION_KEY_FILE", value_name = "PATH")]
     pub session_key_file: Option<PathBuf>,
+
+    /// Longest a connection may wait for a complete request head (idle
+    /// keep-alive included); keep it above the load balancer's idle timeout.
+    #[arg(long, env = "PAYMENTS_IDLE_TIMEOUT", default_value = "75s", value_parser = duration)]
+    pub idle_timeout: Duration,
+
+    /// Names this process in the `x-payments-instance` header of /healthz and
+    /// /readyz (default: a new random id), so a deploy can tell which of two
+    /// processes sharing a port (--reuse-port) answered its probe.
+    #[arg(long, env = "PAYMENTS_INSTANCE_ID", value_parser = crate::http::ops::instance_header)]
+    pub instance_id: Option<axum::http::HeaderValue>,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +187,13 @@ pub struct HealthcheckArgs {
         default_value = "http://127.0.0.1:8080/readyz"
     )]
     pub url: String,
+
+    /// Pass only when the answer comes from the process started with this
+    /// instance id (the same variable `serve` reads, so inside a container
+    /// the check asks the container's own process, never a neighbour on a
+    /// shared port).
+    #[arg(long, env = "PAYMENTS_INSTANCE_ID", value_parser = crate::http::ops::instance_header)]
+    pub instance_id: Option<axum::http::HeaderValue>,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -410,7 +428,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Healthcheck(args) => healthcheck(&args.url).await,
+        Command::Healthcheck(args) => healthcheck(&args.url, args.instance_id.as_ref()).await,
     }
 }
 
@@ -491,6 +509,11 @@ fn session_key(args: &ServeArgs) -> Result<SecretString, CliError> {
 
 fn serve_config(args: &ServeArgs, max_connections: u32) -> Result<ServeConfig, CliError> {
     let session_key = session_key(args)?;
+    if args.idle_timeout.is_zero() {
+        return Err(CliError::usage(
+            "--idle-timeout must be longer than zero (the default is 75s)",
+        ));
+    }
     Ok(ServeConfig {
         bind: args.bind,
         reuse_port: args.reuse_port,
@@ -501,6 +524,11 @@ fn serve_config(args: &ServeArgs, max_connections: u32) -> Result<ServeConfig, C
         request_timeout: args.request_timeout,
         max_connections,
         session_key,
+        idle_timeout: args.idle_timeout,
+        instance_id: args
+            .instance_id
+            .clone()
+            .unwrap_or_else(crate::http::ops::random_instance),
     })
 }
 
@@ -554,7 +582,10 @@ async fn demo(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     serve(store, config, Some(banner)).await
 }
 
-async fn healthcheck(url: &str) -> Result<(), CliError> {
+async fn healthcheck(
+    url: &str,
+    instance: Option<&axum::http::HeaderValue>,
+) -> Result<(), CliError> {
     use http_body_util::Empty;
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
@@ -568,7 +599,17 @@ async fn healthcheck(url: &str) -> Result<(), CliError> {
     let client: Client<_, Empty<axum::body::Bytes>> =
         Client::builder(TokioExecutor::new()).build_http();
     match tokio::time::timeout(Duration::from_secs(3), client.get(uri)).await {
-        Ok(Ok(response)) if response.status() == hyper::StatusCode::OK => Ok(()),
+        Ok(Ok(response)) if response.status() == hyper::StatusCode::OK => {
+            let answered = response.headers().get(crate::http::ops::INSTANCE_HEADER);
+            match instance {
+                Some(expected) if answered != Some(expected) => Err(CliError::failed(format!(
+                    "not ready: {url} was answered by another process (instance {}), not {}",
+                    answered.and_then(|v| v.to_str().ok()).unwrap_or("unknown"),
+                    expected.to_str().unwrap_or("?")
+                ))),
+                _ => Ok(()),
+            }
+        }
         Ok(Ok(response)) => Err(CliError::failed(format!(
             "not ready: {url} answered {}",
             response.status()

@@ -13,6 +13,11 @@ use crate::http::{self, AppState};
 use crate::storage::Store;
 use crate::telemetry;
 
+/// Above the load balancer's idle timeout (60 s on the ALB): the balancer,
+/// not the app, must be the side that closes an idle connection, or it may
+/// send a request on one the app is closing (a 502).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
     pub bind: SocketAddr,
@@ -25,6 +30,12 @@ pub struct ServeConfig {
     pub max_connections: u32,
     /// Key material for session cookies (at least 64 bytes).
     pub session_key: secrecy::SecretString,
+    /// Sent in the `x-payments-instance` header of /healthz and /readyz.
+    pub instance_id: axum::http::HeaderValue,
+    /// Longest a connection may wait for a complete request head, idle
+    /// keep-alive included: a client that connects and sends nothing, or
+    /// sends its headers slowly, is disconnected after it.
+    pub idle_timeout: Duration,
 }
 
 impl Default for ServeConfig {
@@ -39,6 +50,8 @@ impl Default for ServeConfig {
             request_timeout: Duration::from_secs(30),
             max_connections: 16,
             session_key: secrecy::SecretString::from(crate::storage::accounts::new_secret()),
+            instance_id: http::ops::random_instance(),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -108,6 +121,7 @@ impl Application {
                 secrecy::ExposeSecret::expose_secret(&config.session_key).as_bytes(),
             ),
             login_limiter: Default::default(),
+            instance: config.instance_id.clone(),
         };
         Ok(Application {
             listener,
@@ -154,18 +168,20 @@ impl Application {
         let purge = tokio::spawn(purge_idempotency_keys(store.clone()));
         let metrics_server = metrics_listener.map(|l| {
             let app = http::metrics_router(state.clone());
-            tokio::spawn(
-                axum::serve(l, app)
-                    .with_graceful_shutdown(closed(close_rx.clone()))
-                    .into_future(),
-            )
+            tokio::spawn(serve_connections(
+                l,
+                app,
+                config.idle_timeout,
+                closed(close_rx.clone()),
+            ))
         });
-        let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let server = tokio::spawn(
-            axum::serve(listener, app)
-                .with_graceful_shutdown(closed(close_rx.clone()))
-                .into_future(),
-        );
+        let app = http::router(state);
+        let server = tokio::spawn(serve_connections(
+            listener,
+            app,
+            config.idle_timeout,
+            closed(close_rx.clone()),
+        ));
 
         let how = shutdown.await;
         draining.store(true, Ordering::SeqCst);
@@ -202,6 +218,64 @@ impl Application {
             }
         }
     }
+}
+
+/// Accepts HTTP/1.1 connections until `stop` resolves, then closes the
+/// listener, lets idle connections go and waits for in-flight requests.
+///
+/// Written out instead of `axum::serve` for one setting it does not expose:
+/// hyper's header read timeout, which needs a timer. hyper starts it whenever
+/// a connection waits for a request head, so it bounds both a slow sender
+/// and an idle keep-alive connection.
+async fn serve_connections(
+    listener: TcpListener,
+    app: axum::Router,
+    idle_timeout: Duration,
+    stop: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(idle_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off briefly
+                    // instead of spinning; the listener stays open.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let service = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        );
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that went away or timed out: nothing to report.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Keys are kept at least 24 hours; older ones are deleted hourly.

@@ -702,6 +702,13 @@ async fn summary_matches_the_payments() {
         assert_eq!(s["by_status"]["succeeded"]["count"], 2);
         assert_eq!(s["by_status"]["failed"]["count"], 1);
         assert!(s["by_status"].get("pending").is_none());
+        // Refunds are reported by the day they happen, never under a status,
+        // so a status breakdown has no refund figures to get wrong.
+        for (status, totals) in s["by_status"].as_object().unwrap() {
+            let keys: Vec<&String> = totals.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["count", "gross"], "{status}: {totals}");
+        }
+        assert_eq!(s["by_status"]["partially_refunded"]["gross"], 1000, "{s}");
         assert_eq!(s["by_method"]["card"]["gross"], 1000);
         assert_eq!(s["by_method"]["check"]["gross"], 4000);
         assert_eq!(s["by_campaign"]["spring"]["gross"], 5000);

@@ -2,34 +2,15 @@
 //! errors, token and user commands, seeding, and a real server that drains
 //! and exits cleanly on SIGTERM.
 
+mod process;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn payments(args: &[&str], dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payments"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("PAYMENTS_DATABASE_URL")
-        .env_remove("PAYMENTS_SESSION_KEY")
-        .env("PAYMENTS_LOG_FORMAT", "json")
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn run(args: &[&str], dir: &std::path::Path) -> Output {
-    payments(args, dir).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use process::{ChildGuard, Server, http, parse_response, payments, run, stderr, stdout};
 
 /// Asserts the process failed with `code` and said one `error:` sentence.
 fn assert_fails(o: &Output, code: i32, contains: &str) -> String {
@@ -346,91 +327,6 @@ fn rusqlite_dump(dir: &std::path::Path, url: &str) -> Vec<(String, i64, String, 
     })
 }
 
-/// A `payments serve` process and its log lines.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    lines: mpsc::Receiver<String>,
-    log: Vec<String>,
-}
-
-impl Server {
-    fn start(dir: &std::path::Path, extra: &[&str]) -> Server {
-        let mut args = vec![
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            "sqlite://server.db",
-            "--migrate",
-        ];
-        args.extend_from_slice(extra);
-        let mut child = payments(&args, dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = mpsc::channel();
-        let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut log = Vec::new();
-        // The "listening" log line is the readiness signal and names the port.
-        let addr = loop {
-            let line = lines
-                .recv_timeout(Duration::from_secs(30))
-                .expect("server did not start");
-            log.push(line.clone());
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            if v["message"] == "listening" {
-                break v["addr"].as_str().unwrap().parse().unwrap();
-            }
-        };
-        Server {
-            child,
-            addr,
-            lines,
-            log,
-        }
-    }
-
-    fn drain_log(&mut self) {
-        while let Ok(line) = self.lines.try_recv() {
-            self.log.push(line);
-        }
-    }
-}
-
-/// One HTTP/1.1 request on a fresh connection; returns status and body.
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    parse_response(&response)
-}
-
 /// Logs in through the dashboard form over a real connection; returns the status.
 fn dashboard_login(addr: SocketAddr, email: &str, password: &str) -> u16 {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -465,19 +361,6 @@ fn dashboard_login(addr: SocketAddr, email: &str, password: &str) -> u16 {
         &form,
     );
     status
-}
-
-fn parse_response(response: &str) -> (u16, String) {
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    (status, body)
 }
 
 #[test]
@@ -745,15 +628,6 @@ fn sigusr2_hands_over_without_the_drain_delay() {
     let _ = second.0.kill();
 }
 
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `payments demo` from an empty directory: migrates, seeds, prints the URL,
 /// an admin login and a write token that all work, and stops on SIGTERM.
 #[test]
@@ -836,4 +710,54 @@ fn demo_from_an_empty_directory_serves_what_it_prints() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
+}
+
+/// `healthcheck` with an instance id passes only on the answer of the
+/// process started with that id: during a swap two processes share the port
+/// (SO_REUSEPORT), and the old one's 200 must not pass for the new one.
+#[test]
+fn healthcheck_checks_the_instance_that_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--instance-id", "payments-new-1"]);
+    let url = format!("http://{}/readyz", server.addr);
+    let ours = run(
+        &[
+            "healthcheck",
+            "--url",
+            &url,
+            "--instance-id",
+            "payments-new-1",
+        ],
+        dir.path(),
+    );
+    assert!(ours.status.success(), "{}", stderr(&ours));
+    let theirs = run(
+        &[
+            "healthcheck",
+            "--url",
+            &url,
+            "--instance-id",
+            "payments-new-2",
+        ],
+        dir.path(),
+    );
+    assert_fails(
+        &theirs,
+        1,
+        "answered by another process (instance payments-new-1)",
+    );
+    // The same variable `serve` reads, as inside a container.
+    let from_env = payments(&["healthcheck", "--url", &url], dir.path())
+        .env("PAYMENTS_INSTANCE_ID", "payments-new-2")
+        .output()
+        .unwrap();
+    assert_eq!(from_env.status.code(), Some(1), "{}", stderr(&from_env));
+    let (status, _) = http(server.addr, "GET", "/healthz", &[], "");
+    assert_eq!(status, 200);
+    assert_fails(
+        &run(&["serve", "--instance-id", "has space"], dir.path()),
+        2,
+        "instance id",
+    );
+    server.kill();
 }

@@ -165,3 +165,87 @@ async fn sql_injection_in_filters_neither_errors_nor_widens() {
 fn urlencoding(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)]).unwrap()["x=".len()..].to_owned()
 }
+
+/// A client that connects and sends nothing, one that sends its headers
+/// slowly, and an idle keep-alive connection are all disconnected after the
+/// idle timeout, so such clients cannot hold the process's connections
+/// forever. A client that sends a whole request is served.
+#[tokio::test]
+async fn slow_and_idle_connections_are_closed_after_the_idle_timeout() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let db = common::sqlite_db().await;
+    let config = payments::server::ServeConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        idle_timeout: Duration::from_millis(400),
+        ..Default::default()
+    };
+    let app = payments::server::Application::build(db.store.clone(), config).unwrap();
+    let addr = app.local_addr();
+    let server = tokio::spawn(app.run_until(std::future::pending()));
+
+    // Reads until the server closes the connection; returns what it sent and
+    // how long that took. A server that never closes fails the test.
+    async fn until_closed(stream: &mut TcpStream) -> (String, Duration) {
+        let started = Instant::now();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+                .await
+                .expect("the server kept an idle connection open for 10 s");
+            match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        (
+            String::from_utf8_lossy(&seen).into_owned(),
+            started.elapsed(),
+        )
+    }
+
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let (_, waited) = until_closed(&mut silent).await;
+    assert!(
+        waited < Duration::from_secs(5),
+        "silent client kept {waited:?}"
+    );
+
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        for chunk in [
+            "GET /healthz HTTP/1.1\r\n",
+            "Host: x\r\n",
+            "X-Slow: 1\r\n",
+            "X-Slow: 2\r\n",
+        ] {
+            if slow.write_all(chunk.as_bytes()).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        until_closed(&mut slow).await
+    });
+    let (answer, _) = trickle.await.unwrap();
+    assert!(
+        !answer.contains("200 OK"),
+        "a request whose head took 1.2 s was served: {answer}"
+    );
+
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (answer, waited) = until_closed(&mut idle).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer.ends_with("ok"), "{answer}");
+    assert!(
+        waited < Duration::from_secs(5),
+        "idle keep-alive kept {waited:?}"
+    );
+
+    server.abort();
+}

@@ -577,3 +577,73 @@ async fn a_changed_database_url_is_used_for_new_connections() {
         assert_eq!(tokens[0].name, "lives-in-the-other-database");
     }
 }
+
+/// Every way a write transaction can end early hands its connection back
+/// outside the transaction: the migrator, a replayed or mismatched
+/// idempotency key, an over-refund, a duplicate external_ref (a unique
+/// violation inside the transaction) and a refused status change.
+#[tokio::test]
+async fn failed_transactions_leave_no_pooled_connection_inside_one() {
+    for app in TestApp::all().await {
+        let name = app.db.name;
+        let store = &app.db.store;
+        assert_eq!(store.migrate().await.unwrap(), 0, "{name}");
+        assert_eq!(
+            store.pooled_connections_in_transaction().await.unwrap(),
+            0,
+            "{name}: after the migrator"
+        );
+
+        let mut body = payment_body(500);
+        body["external_ref"] = json!("ch_unique");
+        assert_eq!(
+            app.post("/api/v1/payments", body.clone(), "k").await.status,
+            StatusCode::CREATED
+        );
+        // The same key again (replayed), with another body (422), and a new
+        // key with the same external_ref (409 from the unique index).
+        let replay = app.post("/api/v1/payments", body.clone(), "k").await;
+        assert_eq!(replay.status, StatusCode::CREATED, "{name}");
+        assert_eq!(replay.headers["idempotent-replayed"], "true", "{name}");
+        let mismatch = app.post("/api/v1/payments", payment_body(501), "k").await;
+        assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        let duplicate = app.post("/api/v1/payments", body, "k2").await;
+        assert_eq!(
+            duplicate.status,
+            StatusCode::CONFLICT,
+            "{name}: {}",
+            duplicate.text
+        );
+
+        let id = app.create(payment_body(1000)).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let refunds = format!("/api/v1/payments/{id}/refunds");
+        let over = app.post(&refunds, json!({"amount": 1001}), "r1").await;
+        assert_eq!(over.status, StatusCode::CONFLICT, "{name}: {}", over.text);
+        let refused = app
+            .patch(
+                &format!("/api/v1/payments/{id}"),
+                json!({"status": "pending"}),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::CONFLICT,
+            "{name}: {}",
+            refused.text
+        );
+
+        assert_eq!(
+            store.pooled_connections_in_transaction().await.unwrap(),
+            0,
+            "{name}: after the failed transactions"
+        );
+    }
+    assert_eq!(
+        payments::storage::released_in_transaction(),
+        0,
+        "a connection came back to a pool inside a transaction"
+    );
+}

@@ -15,5 +15,5 @@ pub use payment::{
     Metadata, Method, NewPayment, NewRefund, Payer, Payment, PaymentPatch, Refund, RefundReason,
     RefundRefusal, Status, Timestamp, new_id, refund_amount,
 };
-pub use summary::{Breakdown, DailyTotal, RawSummaryParams, Summary, SummaryRequest};
+pub use summary::{Breakdown, DailyTotal, RawSummaryParams, StatusTotal, Summary, SummaryRequest};
 pub use validate::FieldError;

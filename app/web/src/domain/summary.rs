@@ -20,6 +20,18 @@ pub struct Breakdown {
     pub net: i64,
 }
 
+/// Payments with one status: how many, and their amount. There is no
+/// `refunded` or `net` here on purpose: refunds are counted on the day they
+/// are made (in `refunded`, `daily`, `by_method` and `by_campaign`), while a
+/// payment's status is what it is now, so a refund cannot be attributed to a
+/// status of the range without misleading (a `refunded` payment is counted
+/// under `refunded`, its refund under the day it happened).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StatusTotal {
+    pub count: i64,
+    pub gross: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct DailyTotal {
     #[schema(value_type = String, format = Date)]
@@ -33,8 +45,9 @@ pub struct DailyTotal {
 ///
 /// `count` and `gross` cover captured payments (succeeded, partially or fully
 /// refunded) by the day they were created; `refunded` covers refunds by the
-/// day they were made. `by_status` counts every payment by its current status
-/// (its `gross` is the amount of those payments, its `refunded` is 0).
+/// day they were made. `by_status` counts every payment created in the range
+/// by its current status, with the amount of those payments, and no refund
+/// figures (see [`StatusTotal`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Summary {
     #[schema(example = "USD")]
@@ -47,7 +60,7 @@ pub struct Summary {
     pub gross: i64,
     pub refunded: i64,
     pub net: i64,
-    pub by_status: BTreeMap<String, Breakdown>,
+    pub by_status: BTreeMap<String, StatusTotal>,
     pub by_method: BTreeMap<String, Breakdown>,
     pub by_campaign: BTreeMap<String, Breakdown>,
     pub daily: Vec<DailyTotal>,

@@ -47,6 +47,8 @@ pub struct AppState {
     /// Encrypts and authenticates the session cookies (derived from the session key).
     pub cookie_key: axum_extra::extract::cookie::Key,
     pub login_limiter: Arc<dashboard::session::LoginLimiter>,
+    /// This process's instance id, as the `x-payments-instance` header value.
+    pub instance: HeaderValue,
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

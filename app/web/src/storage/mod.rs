@@ -7,8 +7,11 @@
 pub mod accounts;
 pub mod dialect;
 pub mod payments;
+mod release;
 pub mod rollups;
 pub mod text;
+
+pub use release::released_in_transaction;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -141,6 +144,11 @@ pub struct Store {
 pub struct ConnectOptions {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// Ask MySQL/MariaDB (`@@in_transaction`, one round trip) whether each
+    /// connection handed back to the pool is outside a transaction. On by
+    /// default in debug builds and tests; SQLite's check costs no round trip
+    /// and always runs.
+    pub check_released_connections: bool,
 }
 
 impl Default for ConnectOptions {
@@ -148,6 +156,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             max_connections: 16,
             acquire_timeout: ACQUIRE_TIMEOUT,
+            check_released_connections: cfg!(debug_assertions),
         }
     }
 }
@@ -209,6 +218,7 @@ impl Store {
                 Some(Duration::from_secs(1800))
             })
             .acquire_timeout(options.acquire_timeout)
+            .after_release(|conn, _| Box::pin(release::sqlite_outside_transaction(conn)))
             .connect_with(opts)
             .await
             .map_err(|e| {
@@ -232,6 +242,7 @@ impl Store {
                 )
             })?
             .charset("utf8mb4");
+        let check_release = options.check_released_connections;
         let pool = MySqlPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
@@ -245,6 +256,15 @@ impl Store {
                         .execute(conn)
                         .await
                         .map(|_| ())
+                })
+            })
+            .after_release(move |conn, _| {
+                Box::pin(async move {
+                    if check_release {
+                        release::mysql_outside_transaction(conn).await
+                    } else {
+                        Ok(true)
+                    }
                 })
             })
             .connect_with(opts)
@@ -285,8 +305,8 @@ impl Store {
     }
 
     /// Applies pending migrations. Safe when several processes run it at once:
-    /// MySQL takes a named lock (`GET_LOCK`) and a SQLite file is locked with
-    /// `flock` for the duration.
+    /// MySQL takes a named lock (`GET_LOCK`) and SQLite an `flock` on a lock
+    /// file beside the database (`<file>.migrate-lock`) for the duration.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         let before = self.applied_migrations().await;
         match &self.pool {
@@ -358,12 +378,28 @@ impl Store {
     }
 }
 
-fn lock_file(path: &std::path::Path) -> Result<std::fs::File, StoreError> {
+/// Takes the migration lock of the SQLite database at `database`.
+///
+/// The lock is a separate file on purpose. SQLite's own locks are POSIX
+/// `fcntl` locks, which belong to the process, and closing *any* descriptor
+/// of the database file drops all of them. Locking (and then closing) the
+/// database file itself therefore stripped the pool's connections of their
+/// SHARED lock; the next process to close its last connection then found the
+/// database unused, checkpointed, and deleted the WAL and its `-shm` index.
+/// This process kept reading its own unlinked copy: other processes' writes
+/// (a revoked token, seeded payments) stayed invisible, and its writes
+/// invisible to them.
+fn lock_file(database: &std::path::Path) -> Result<std::fs::File, StoreError> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    let path = std::path::PathBuf::from(name);
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .open(path)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
         .map_err(|e| StoreError::Connect(format!("cannot open {}: {e}", path.display())))?;
-    // flock is independent of SQLite's own fcntl locks.
     file.lock()
         .map_err(|e| StoreError::Connect(format!("cannot lock {}: {e}", path.display())))?;
     Ok(file)

@@ -13,8 +13,8 @@ use super::text::Text;
 use super::{Store, StoreError, on_pool, retry_tx};
 use crate::domain::{
     Breakdown, DailyTotal, Filter, ListRequest, Metadata, Method, NewPayment, NewRefund, PageFrom,
-    Payer, Payment, PaymentPatch, Refund, RefundReason, Status, Summary, SummaryRequest, Timestamp,
-    new_id, refund_amount,
+    Payer, Payment, PaymentPatch, Refund, RefundReason, Status, StatusTotal, Summary,
+    SummaryRequest, Timestamp, new_id, refund_amount,
 };
 
 pub(crate) const PAYMENT_COLUMNS: &str = "id, amount, amount_refunded, currency, status, method, \
@@ -957,6 +957,16 @@ impl Store {
         let (count, gross, refunded) = daily.iter().fold((0, 0, 0), |(c, g, r), d| {
             (c + d.count, g + d.gross, r + d.refunded)
         });
+        let by_status = by_status
+            .into_iter()
+            .map(|(status, b)| {
+                let total = StatusTotal {
+                    count: b.count,
+                    gross: b.gross,
+                };
+                (status, total)
+            })
+            .collect();
         Ok(Summary {
             currency: currency.to_owned(),
             from: req.from,

@@ -101,6 +101,13 @@ pub async fn sqlite_db() -> TestDb {
 }
 
 pub async fn mysql_db(server_url: &str) -> TestDb {
+    let db = empty_mysql_db(server_url).await;
+    db.store.migrate().await.unwrap();
+    db
+}
+
+/// A new, empty MySQL/MariaDB database (not migrated), dropped with the value.
+pub async fn empty_mysql_db(server_url: &str) -> TestDb {
     use sqlx::Connection;
     let database = format!("payments_test_{}", uuid::Uuid::now_v7().simple());
     let mut conn = sqlx::MySqlConnection::connect(server_url)
@@ -116,7 +123,6 @@ pub async fn mysql_db(server_url: &str) -> TestDb {
     let store = Store::connect(&url, &ConnectOptions::default())
         .await
         .unwrap();
-    store.migrate().await.unwrap();
     TestDb {
         name: "mysql",
         url,
@@ -161,6 +167,7 @@ pub fn state(store: Store) -> AppState {
             secrecy::ExposeSecret::expose_secret(&config.session_key).as_bytes(),
         ),
         login_limiter: Default::default(),
+        instance: config.instance_id.clone(),
     }
 }
 
