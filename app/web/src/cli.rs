@@ -347,8 +347,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             password_stdin,
         }) => {
             let email = parse_email(email)?;
-            let role = Role::parse(role)
-                .ok_or_else(|| CliError::usage("--role must be admin or viewer"))?;
+            let role =
+                Role::parse(role).map_err(|_| CliError::usage("--role must be admin or viewer"))?;
             let (password, generated) = if *password_stdin {
                 (read_password_stdin()?, false)
             } else {
@@ -374,7 +374,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 return Err(CliError::usage("--name must be 1 to 100 characters"));
             }
             let scope = Scope::parse(scope)
-                .ok_or_else(|| CliError::usage("--scope must be read or write"))?;
+                .map_err(|_| CliError::usage("--scope must be read or write"))?;
             let store = cli.store(DEFAULT_DATABASE_URL).await?;
             let (token, secret) = store.create_token("cli", name, scope).await?;
             println!(

@@ -228,6 +228,66 @@ async fn no_secret_is_stored_in_plain_text() {
     }
 }
 
+/// Runs one statement on the test database, outside the store.
+async fn execute_raw(url: &str, sql: &str) {
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    } else {
+        let pool = sqlx::MySqlPool::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+}
+
+/// A scope or role the code does not know (written by a newer version, or by
+/// hand) is an error, never quietly the weakest or the strongest one.
+#[tokio::test]
+async fn unknown_stored_scopes_and_roles_are_errors() {
+    for db in databases().await {
+        let (token, secret) = db
+            .store
+            .create_token("test", "ci", Scope::Read)
+            .await
+            .unwrap();
+        let hash = payments::passwords::hash_password("a long enough password").unwrap();
+        db.store
+            .create_user(
+                "test",
+                "staff@example.org",
+                payments::domain::Role::Viewer,
+                &hash,
+            )
+            .await
+            .unwrap();
+        execute_raw(
+            &db.url,
+            &format!(
+                "UPDATE api_tokens SET scope = 'admin' WHERE id = '{}'",
+                token.id
+            ),
+        )
+        .await;
+        execute_raw(&db.url, "UPDATE users SET role = 'owner'").await;
+        let authenticated = db.store.authenticate_token(&secret).await;
+        assert!(
+            matches!(authenticated, Err(StoreError::Corrupt(_))),
+            "{}: {authenticated:?}",
+            db.name
+        );
+        assert!(
+            matches!(db.store.list_tokens().await, Err(StoreError::Corrupt(_))),
+            "{}",
+            db.name
+        );
+        let user = db.store.user_by_email("staff@example.org").await;
+        assert!(
+            matches!(user, Err(StoreError::Corrupt(_))),
+            "{}: {user:?}",
+            db.name
+        );
+    }
+}
+
 async fn dump_tables(url: &str) -> String {
     let query = "SELECT id, name, scope, secret_hash FROM api_tokens UNION ALL SELECT id, email, role, password_hash FROM users";
     let rows: Vec<(String, String, String, String)> = if url.starts_with("sqlite") {

@@ -1,11 +1,14 @@
 //! The domain: money, payments, refunds and their validation. No HTTP, no SQL.
 
+pub mod access;
 pub mod listing;
 pub mod money;
+mod names;
 pub mod payment;
 pub mod summary;
 pub mod validate;
 
+pub use access::{Role, Scope, Token, User};
 pub use listing::{Cursor, Filter, ListRequest, PageFrom, RawListParams};
 pub use money::{
     Currency, MAX_AMOUNT, exponent_of, format_amount, parse_major_units, to_major_units,

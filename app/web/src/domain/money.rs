@@ -26,6 +26,14 @@ impl Currency {
         Ok(Currency(currency))
     }
 
+    /// Every currency [`Currency::parse`] accepts.
+    pub fn all() -> impl Iterator<Item = Currency> {
+        use iso_currency::IntoEnumIterator;
+        iso_currency::Currency::iter()
+            .filter(|c| c.exponent().is_some())
+            .map(Currency)
+    }
+
     pub fn code(self) -> &'static str {
         self.0.code()
     }
@@ -154,6 +162,17 @@ mod tests {
         assert!(Currency::parse("XAU").is_err());
         assert!(Currency::parse("ABC").is_err());
         assert!(Currency::parse("US").is_err());
+    }
+
+    #[test]
+    fn every_listed_currency_parses_and_only_those() {
+        let all: Vec<&str> = Currency::all().map(Currency::code).collect();
+        assert!(all.contains(&"USD") && all.contains(&"JPY") && all.contains(&"KWD"));
+        assert!(!all.contains(&"XAU") && !all.contains(&"XXX"));
+        for code in &all {
+            assert_eq!(Currency::parse(code).map(Currency::code), Ok(*code));
+        }
+        assert!(all.len() > 150, "{}", all.len());
     }
 
     #[test]

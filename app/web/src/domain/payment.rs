@@ -9,6 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::money::{Currency, MAX_AMOUNT};
+use super::names::string_enum;
 use super::validate::{FieldError, Fields};
 
 /// Microseconds since the Unix epoch, UTC: how every timestamp is stored.
@@ -46,67 +47,37 @@ impl Serialize for Timestamp {
     }
 }
 
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(s: &str) -> Result<Self, String> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(format!("must be one of: {}", [$($text),+].join(", "))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 string_enum!(
     /// Where a payment stands. Refunds move succeeded to partially_refunded or refunded.
     Status {
-        Pending = "pending",
-        Succeeded = "succeeded",
-        Failed = "failed",
-        PartiallyRefunded = "partially_refunded",
-        Refunded = "refunded",
+        Pending,
+        Succeeded,
+        Failed,
+        PartiallyRefunded,
+        Refunded,
     }
 );
 
 string_enum!(
     /// How the reader paid.
     Method {
-        Card = "card",
-        Ach = "ach",
-        Paypal = "paypal",
-        Check = "check",
-        Wire = "wire",
-        Cash = "cash",
-        Other = "other",
+        Card,
+        Ach,
+        Paypal,
+        Check,
+        Wire,
+        Cash,
+        Other,
     }
 );
 
 string_enum!(
     /// Why money was given back.
     RefundReason {
-        RequestedByCustomer = "requested_by_customer",
-        Duplicate = "duplicate",
-        Fraudulent = "fraudulent",
-        Other = "other",
+        RequestedByCustomer,
+        Duplicate,
+        Fraudulent,
+        Other,
     }
 );
 

@@ -64,18 +64,10 @@ impl Modify for BearerAuth {
 
 /// Every currency code the API accepts (ISO 4217 with a minor unit).
 pub fn currency_codes() -> Vec<String> {
-    let letters = b'A'..=b'Z';
-    let mut codes = Vec::new();
-    for a in letters.clone() {
-        for b in letters.clone() {
-            for c in letters.clone() {
-                let code = String::from_utf8(vec![a, b, c]).unwrap_or_default();
-                if crate::domain::Currency::parse(&code).is_ok() {
-                    codes.push(code);
-                }
-            }
-        }
-    }
+    let mut codes: Vec<String> = crate::domain::Currency::all()
+        .map(|c| c.code().to_owned())
+        .collect();
+    codes.sort();
     codes
 }
 

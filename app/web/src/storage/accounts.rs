@@ -2,72 +2,14 @@
 //! passwords, SHA-256 for token secrets (random 256-bit values need no
 //! slow hash; a lookup by hash stays one indexed query).
 
-use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::audit::{self, AuditEntry};
 use super::text::Text;
 use super::{Store, StoreError, on_pool};
+pub use crate::domain::{Role, Scope, Token, User};
 use crate::domain::{Timestamp, new_id};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    Read,
-    Write,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::Write => "write",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Scope> {
-        match s {
-            "read" => Some(Scope::Read),
-            "write" => Some(Scope::Write),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Viewer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "viewer" => Some(Role::Viewer),
-            _ => None,
-        }
-    }
-}
-
-/// An API token as listed (never with its secret).
-#[derive(Clone, Debug, Serialize)]
-pub struct Token {
-    pub id: String,
-    pub name: String,
-    pub scope: Scope,
-    pub created_at: Timestamp,
-    pub last_used_at: Option<Timestamp>,
-    pub revoked_at: Option<Timestamp>,
-}
 
 #[derive(sqlx::FromRow)]
 struct TokenRow {
@@ -80,24 +22,20 @@ struct TokenRow {
 }
 
 impl TokenRow {
-    fn into_token(self) -> Token {
-        Token {
-            scope: Scope::parse(&self.scope).unwrap_or(Scope::Read),
+    /// A scope the code does not know is refused, never read as `read`.
+    fn into_token(self) -> Result<Token, StoreError> {
+        let scope = Scope::parse(&self.scope).map_err(|_| {
+            StoreError::Corrupt(format!("token {} has an unknown scope", self.id.0))
+        })?;
+        Ok(Token {
+            scope,
             id: self.id.0,
             name: self.name.0,
             created_at: Timestamp(self.created_at),
             last_used_at: self.last_used_at.map(Timestamp),
             revoked_at: self.revoked_at.map(Timestamp),
-        }
+        })
     }
-}
-
-#[derive(Clone, Debug)]
-pub struct User {
-    pub id: String,
-    pub email: String,
-    pub role: Role,
-    pub password_hash: String,
 }
 
 /// The prefix of every token secret, so leaked secrets are recognisable.
@@ -151,14 +89,17 @@ impl Store {
             .bind(now.0)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
-                .bind(now.0)
-                .bind(actor)
-                .bind("token.created")
-                .bind(token.id.as_str())
-                .bind(json!({"name": name, "scope": scope}).to_string())
-                .execute(&mut *tx)
-                .await?;
+            audit::record(
+                &mut *tx,
+                &AuditEntry {
+                    at: now,
+                    actor,
+                    action: "token.created",
+                    subject: &token.id,
+                    details: json!({"name": name, "scope": scope}),
+                },
+            )
+            .await?;
             tx.commit().await?;
         });
         Ok((token, secret))
@@ -172,7 +113,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        Ok(rows.into_iter().map(TokenRow::into_token).collect())
+        rows.into_iter().map(TokenRow::into_token).collect()
     }
 
     /// Revokes a token; revoking twice is not an error.
@@ -189,14 +130,17 @@ impl Store {
             .await?
             .rows_affected();
             if changed == 1 {
-                sqlx::query("INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
-                    .bind(now.0)
-                    .bind(actor)
-                    .bind("token.revoked")
-                    .bind(id)
-                    .bind("{}")
-                    .execute(&mut *tx)
-                    .await?;
+                audit::record(
+                    &mut *tx,
+                    &AuditEntry {
+                        at: now,
+                        actor,
+                        action: "token.revoked",
+                        subject: id,
+                        details: json!({}),
+                    },
+                )
+                .await?;
             }
             let row = sqlx::query_as(&format!(
                 "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?"
@@ -207,7 +151,7 @@ impl Store {
             tx.commit().await?;
             row
         });
-        row.map(TokenRow::into_token).ok_or(StoreError::NotFound)
+        row.ok_or(StoreError::NotFound)?.into_token()
     }
 
     /// The live (not revoked) token with this secret, if any.
@@ -224,7 +168,7 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        let Some(token) = row.map(TokenRow::into_token) else {
+        let Some(token) = row.map(TokenRow::into_token).transpose()? else {
             return Ok(None);
         };
         let now = Timestamp::now();
@@ -278,14 +222,17 @@ impl Store {
                 )));
             }
             inserted?;
-            sqlx::query("INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
-                .bind(now.0)
-                .bind(actor)
-                .bind("user.created")
-                .bind(user.id.as_str())
-                .bind(json!({"role": role}).to_string())
-                .execute(&mut *tx)
-                .await?;
+            audit::record(
+                &mut *tx,
+                &AuditEntry {
+                    at: now,
+                    actor,
+                    action: "user.created",
+                    subject: &user.id,
+                    details: json!({"role": role}),
+                },
+            )
+            .await?;
             tx.commit().await?;
         });
         Ok(user)
@@ -312,12 +259,18 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(row.map(|(id, email, role, password_hash)| User {
-            id: id.0,
-            email: email.0,
-            role: Role::parse(&role).unwrap_or(Role::Viewer),
-            password_hash: password_hash.0,
-        }))
+        // A role the code does not know is refused, never read as `viewer`.
+        row.map(|(id, email, role, password_hash)| {
+            let role = Role::parse(&role)
+                .map_err(|_| StoreError::Corrupt(format!("user {} has an unknown role", id.0)))?;
+            Ok(User {
+                id: id.0,
+                email: email.0,
+                role,
+                password_hash: password_hash.0,
+            })
+        })
+        .transpose()
     }
 
     pub async fn user_count(&self) -> Result<i64, StoreError> {
@@ -352,14 +305,17 @@ impl Store {
                 .bind(id.0.as_str())
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)")
-                .bind(now.0)
-                .bind(actor)
-                .bind("user.password_changed")
-                .bind(id.0.as_str())
-                .bind("{}")
-                .execute(&mut *tx)
-                .await?;
+            audit::record(
+                &mut *tx,
+                &AuditEntry {
+                    at: now,
+                    actor,
+                    action: "user.password_changed",
+                    subject: &id.0,
+                    details: json!({}),
+                },
+            )
+            .await?;
             tx.commit().await?;
         });
         self.user_by_email(email).await?.ok_or(StoreError::NotFound)

@@ -5,6 +5,7 @@
 //! column types), and [`on_pool!`] expands one body of code for both.
 
 pub mod accounts;
+mod audit;
 pub mod dialect;
 pub mod payments;
 mod release;

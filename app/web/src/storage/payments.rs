@@ -341,21 +341,6 @@ macro_rules! apply_rollups {
     }};
 }
 
-macro_rules! audit {
-    ($tx:expr, $now:expr, $actor:expr, $action:expr, $subject:expr, $details:expr) => {
-        sqlx::query(
-            "INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind($now)
-        .bind($actor)
-        .bind($action)
-        .bind($subject)
-        .bind($details.to_string())
-        .execute(&mut *$tx)
-        .await?
-    };
-}
-
 macro_rules! fetch_payment {
     ($exec:expr, $d:expr, $id:expr, $lock:expr) => {
         sqlx::query_as::<_, PaymentRow>(&format!(
@@ -600,7 +585,14 @@ impl Store {
             apply_rollups!(tx, d, &deltas);
             let details = json!({"amount": payment.amount, "currency": payment.currency,
                                  "status": payment.status, "method": payment.method});
-            audit!(tx, now.0, actor, "payment.created", payment.id.as_str(), details);
+            super::audit::record(&mut *tx, &super::audit::AuditEntry {
+                at: now,
+                actor,
+                action: "payment.created",
+                subject: payment.id.as_str(),
+                details,
+            })
+            .await?;
             let (status, body) = respond(&payment);
             store_response!(tx, idempotency, status, body);
             tx.commit().await?;
@@ -763,7 +755,14 @@ impl Store {
             if before.metadata != after.metadata {
                 changes.insert("metadata".into(), json!("changed"));
             }
-            audit!(tx, now.0, actor, "payment.updated", id, serde_json::Value::Object(changes));
+            super::audit::record(&mut *tx, &super::audit::AuditEntry {
+                at: now,
+                actor,
+                action: "payment.updated",
+                subject: id,
+                details: serde_json::Value::Object(changes),
+            })
+            .await?;
             tx.commit().await?;
             Ok(Ok(after))
         }
@@ -850,7 +849,14 @@ impl Store {
             apply_rollups!(tx, d, &deltas);
             let details = json!({"refund": refund.id, "amount": amount, "reason": refund.reason,
                                  "status": [status, new_status]});
-            audit!(tx, now.0, actor, "refund.created", payment_id, details);
+            super::audit::record(&mut *tx, &super::audit::AuditEntry {
+                at: now,
+                actor,
+                action: "refund.created",
+                subject: payment_id,
+                details,
+            })
+            .await?;
             let (code, body) = respond(&refund);
             store_response!(tx, idempotency, code, body);
             tx.commit().await?;

@@ -996,7 +996,7 @@ pub async fn create_token(
 ) -> Result<Response, DashError> {
     staff.check_csrf(&form.csrf)?;
     let name = form.name.trim();
-    let scope = Scope::parse(&form.scope);
+    let scope = Scope::parse(&form.scope).ok();
     let (Some(scope), true) = (scope, (1..=100).contains(&name.chars().count())) else {
         let notice = Notice {
             kind: "error",
