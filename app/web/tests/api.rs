@@ -288,15 +288,22 @@ async fn authentication_and_scopes() {
 async fn idempotent_replay_and_mismatch() {
     for app in TestApp::all().await {
         let first = app
-            .post("/api/v1/payments", payment_body(700), "same-key")
+            .post_raw(
+                "/api/v1/payments",
+                r#"{"amount": 700, "currency": "USD", "method": "card", "campaign": "2026-year-end", "payer": {"name": "Ada Reader", "email": "ada@example.org"}}"#,
+                "same-key",
+            )
             .await;
-        assert_eq!(first.status, StatusCode::CREATED);
-        // Same body with keys in another order and other whitespace: replayed.
-        let reordered: Value = serde_json::from_str(
-            r#"{"payer":{"email":"ada@example.org","name":"Ada Reader"},"campaign":"2026-year-end","method":"card","currency":"USD","amount":700}"#,
-        )
-        .unwrap();
-        let again = app.post("/api/v1/payments", reordered, "same-key").await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+        // The same body sent with its keys in another order and without
+        // spaces, as bytes: replayed, not a mismatch.
+        let again = app
+            .post_raw(
+                "/api/v1/payments",
+                r#"{"payer":{"email":"ada@example.org","name":"Ada Reader"},"campaign":"2026-year-end","method":"card","currency":"USD","amount":700}"#,
+                "same-key",
+            )
+            .await;
         assert_eq!(again.status, StatusCode::CREATED, "{}", app.db.name);
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
         assert_eq!(again.json, first.json);
@@ -785,17 +792,40 @@ async fn openapi_is_public_and_complete() {
     for field in ["amount", "currency", "payer", "method"] {
         assert!(required.contains(&field), "{field} not required");
     }
-    // The schema names exactly the fields the validator accepts.
-    let mut props: Vec<&str> = create["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    // The schema names exactly the fields the server accepts: each one, sent
+    // with a valid value, is taken (201), and a field it does not name is
+    // refused by name (422).
+    let samples = json!({
+        "amount": 1200, "currency": "EUR", "payer": {"name": "A Reader", "email": "a@example.org"},
+        "method": "check", "status": "pending", "campaign": "spring", "description": "by post",
+        "external_ref": "chk_1001", "metadata": {"batch": "7"}, "created_at": "2026-01-02T03:04:05.000000Z",
+    });
+    let mut props: Vec<&String> = create["properties"].as_object().unwrap().keys().collect();
     props.sort();
-    let mut accepted = payments::domain::payment::CREATE_FIELDS.to_vec();
-    accepted.sort();
-    assert_eq!(props, accepted);
+    let mut sampled: Vec<&String> = samples.as_object().unwrap().keys().collect();
+    sampled.sort();
+    assert_eq!(props, sampled, "every documented field needs a sample here");
+    for (i, field) in props.iter().enumerate() {
+        let mut body = payment_body(100);
+        body[field.as_str()] = samples[field.as_str()].clone();
+        let r = app
+            .post("/api/v1/payments", body, &format!("field-{i}"))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{field}: {}", r.text);
+        assert_eq!(
+            r.json[field.as_str()],
+            samples[field.as_str()],
+            "{field}: {}",
+            r.text
+        );
+    }
+    let mut unknown = payment_body(100);
+    unknown["colour"] = json!("green");
+    let fields = app
+        .post("/api/v1/payments", unknown, "unknown-field")
+        .await
+        .problem(422);
+    assert_eq!(fields, ["colour"]);
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
 
@@ -921,10 +951,17 @@ async fn health_and_readiness() {
     .await
     .unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    // With the database gone, readiness fails and the API answers 503 quickly.
+    // With the database gone, readiness fails and the API answers 503 at
+    // once: within the pool's acquire timeout, far inside the 30 s request
+    // timeout that would otherwise answer a hung request.
     app.db.store.close().await;
+    let started = std::time::Instant::now();
     let r = app.call(Method::GET, "/readyz", None, None, None).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
-    let (problem, _) = (app.get("/api/v1/payments").await, ());
-    problem.problem(503);
+    app.get("/api/v1/payments").await.problem(503);
+    let waited = started.elapsed();
+    assert!(
+        waited < payments::storage::ACQUIRE_TIMEOUT * 2,
+        "answering with the database gone took {waited:?}"
+    );
 }

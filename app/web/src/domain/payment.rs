@@ -202,19 +202,6 @@ pub struct NewPayment {
     pub created_at: Option<Timestamp>,
 }
 
-pub const CREATE_FIELDS: &[&str] = &[
-    "amount",
-    "currency",
-    "payer",
-    "method",
-    "status",
-    "campaign",
-    "description",
-    "external_ref",
-    "metadata",
-    "created_at",
-];
-
 impl NewPayment {
     pub fn from_json(body: Value) -> Result<Self, Vec<FieldError>> {
         let mut f = Fields::new("", body)?;

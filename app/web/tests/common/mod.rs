@@ -267,6 +267,20 @@ impl TestApp {
         .await
     }
 
+    /// A POST with the write token and this exact body text (the bytes are
+    /// sent as written, key order and whitespace included).
+    pub async fn post_raw(&self, path: &str, body: &str, key: &str) -> Response {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.write_token))
+            .header("idempotency-key", key)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        self.send(request).await
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> Response {
         self.call(
             Method::PATCH,
