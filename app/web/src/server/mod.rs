@@ -1,5 +1,7 @@
 //! Binding listeners, serving, and the graceful shutdown sequence.
 
+mod delivered;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -265,6 +267,8 @@ async fn serve_connections(
                 request
             },
         );
+        // The client gets everything written to it before the socket closes.
+        let stream = delivered::Delivered::new(stream, idle_timeout);
         let connection =
             builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
