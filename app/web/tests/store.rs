@@ -707,3 +707,51 @@ async fn failed_transactions_leave_no_pooled_connection_inside_one() {
         "a connection came back to a pool inside a transaction"
     );
 }
+
+/// Two replicas on one database: a token revoked through one is refused by
+/// the other within the cache's bound (and by the first at once), so a
+/// revocation takes effect everywhere within a second.
+#[tokio::test]
+async fn a_revoked_token_is_refused_by_every_replica_within_the_bound() {
+    for db in databases().await {
+        let other = Store::connect(&db.url, &ConnectOptions::default())
+            .await
+            .unwrap();
+        let (token, secret) = db
+            .store
+            .create_token("test", "shared", Scope::Read)
+            .await
+            .unwrap();
+        // Both replicas have just read (and cached) it.
+        assert!(
+            db.store
+                .authenticate_token(&secret)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(other.authenticate_token(&secret).await.unwrap().is_some());
+        db.store.revoke_token("test", &token.id).await.unwrap();
+        let revoked = std::time::Instant::now();
+        assert!(
+            db.store
+                .authenticate_token(&secret)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: the revoking replica still accepts it",
+            db.name
+        );
+        while other.authenticate_token(&secret).await.unwrap().is_some() {
+            assert!(
+                revoked.elapsed() <= payments::storage::TOKEN_CACHE_TTL,
+                "{}: the other replica still accepts it after {:?}",
+                db.name,
+                revoked.elapsed()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(payments::storage::TOKEN_CACHE_TTL <= std::time::Duration::from_secs(1));
+        other.close().await;
+    }
+}

@@ -119,6 +119,7 @@ impl Store {
     /// Revokes a token; revoking twice is not an error.
     pub async fn revoke_token(&self, actor: &str, id: &str) -> Result<Token, StoreError> {
         let now = Timestamp::now();
+        self.tokens.forget(id);
         let row: Option<TokenRow> = on_pool!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write()).await?;
             let changed = sqlx::query(
@@ -151,6 +152,9 @@ impl Store {
             tx.commit().await?;
             row
         });
+        // Forgotten again after the commit: a request that read the token
+        // while the revocation ran must not leave it cached.
+        self.tokens.forget(id);
         row.ok_or(StoreError::NotFound)?.into_token()
     }
 
@@ -160,6 +164,10 @@ impl Store {
             return Ok(None);
         }
         let hash = hash_secret(secret);
+        if let Some(token) = self.tokens.get(&hash) {
+            return Ok(Some(token));
+        }
+        let read_at = std::time::Instant::now();
         let row: Option<TokenRow> = on_pool!(self, |pool, d| {
             sqlx::query_as(&format!(
                 "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = ? AND revoked_at IS NULL"
@@ -184,6 +192,7 @@ impl Store {
                     .await?;
             });
         }
+        self.tokens.put(hash, token.clone(), read_at);
         Ok(Some(token))
     }
 

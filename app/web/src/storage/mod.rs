@@ -11,8 +11,10 @@ pub mod payments;
 mod release;
 pub mod rollups;
 pub mod text;
+mod tokens;
 
 pub use release::released_in_transaction;
+pub use tokens::TOKEN_CACHE_TTL;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -138,6 +140,8 @@ pub(crate) use retry_tx;
 pub struct Store {
     pub(crate) pool: Pool,
     sqlite_file: Option<std::path::PathBuf>,
+    /// Tokens recently read, so most API requests need one query, not two.
+    pub(crate) tokens: std::sync::Arc<tokens::TokenCache>,
 }
 
 /// Connection settings beyond the URL.
@@ -232,6 +236,7 @@ impl Store {
         Ok(Store {
             pool: Pool::Sqlite(pool),
             sqlite_file: (!in_memory).then_some(filename),
+            tokens: Default::default(),
         })
     }
 
@@ -276,6 +281,7 @@ impl Store {
         Ok(Store {
             pool: Pool::MySql(pool),
             sqlite_file: None,
+            tokens: Default::default(),
         })
     }
 
