@@ -605,7 +605,7 @@ fn sigusr2_hands_over_without_the_drain_delay() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(exit.code(), Some(0));
-    server.drain_log();
+    server.read_log_to_end(Duration::from_secs(5));
     assert!(
         server.log.iter().any(|l| l.contains("handing over")),
         "{:?}",

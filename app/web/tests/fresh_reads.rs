@@ -99,6 +99,21 @@ fn revoke_and_seed_are_seen(dir: &Path, url: &str, server: &Server, run_no: usiz
     }
 }
 
+/// `payments serve --migrate` on `url`, started from `dir`.
+fn serve_with_migrate(dir: &Path, url: &str) -> Server {
+    Server::spawn(
+        dir,
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--migrate",
+            "--database-url",
+            url,
+        ],
+    )
+}
+
 /// Runs `runs` repetitions of `one`, `PARALLEL` at a time.
 fn repeat(runs: usize, one: impl Fn(usize) + Sync) {
     let next = AtomicUsize::new(0);
@@ -122,17 +137,7 @@ fn sqlite_serve_with_migrate_reads_other_processes_writes() {
     repeat(SQLITE_RUNS, |n| {
         let dir = tempfile::tempdir().unwrap();
         let url = "sqlite://fresh.db";
-        let mut server = Server::spawn(
-            dir.path(),
-            &[
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--migrate",
-                "--database-url",
-                url,
-            ],
-        );
+        let mut server = serve_with_migrate(dir.path(), url);
         revoke_and_seed_are_seen(dir.path(), url, &server, n);
         server.kill();
     });
@@ -183,17 +188,7 @@ fn mysql_serve_with_migrate_reads_other_processes_writes() {
         // A fresh, empty database each run: the server migrates it.
         let db = rt.block_on(common::empty_mysql_db(&server_url));
         let dir = tempfile::tempdir().unwrap();
-        let mut server = Server::spawn(
-            dir.path(),
-            &[
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--migrate",
-                "--database-url",
-                &db.url,
-            ],
-        );
+        let mut server = serve_with_migrate(dir.path(), &db.url);
         revoke_and_seed_are_seen(dir.path(), &db.url, &server, n);
         server.kill();
     });

@@ -263,3 +263,75 @@ async fn slow_and_idle_connections_are_closed_after_the_idle_timeout() {
 
     server.abort();
 }
+
+/// At a handover the load balancer may still send on a kept-alive connection
+/// to the old process: that request is served (with `Connection: close`)
+/// instead of the connection being closed under it.
+#[tokio::test]
+async fn a_kept_alive_connection_carries_one_more_request_after_a_handover() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::TcpStream;
+
+    async fn response_head(reader: &mut BufReader<TcpStream>) -> String {
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).await.unwrap();
+            if n == 0 || line == "\r\n" {
+                break;
+            }
+            head.push_str(&line);
+        }
+        head
+    }
+
+    let db = common::sqlite_db().await;
+    let config = payments::server::ServeConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    let app = payments::server::Application::build(db.store.clone(), config).unwrap();
+    let addr = app.local_addr();
+    let (handover, signal) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = signal.await;
+        payments::server::Shutdown::Handover
+    }));
+
+    let mut conn = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    let request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    conn.get_mut().write_all(request).await.unwrap();
+    let head = response_head(&mut conn).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        !head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    let mut body = [0u8; 2];
+    conn.read_exact(&mut body).await.unwrap();
+
+    handover.send(()).unwrap();
+    // The listener closes at once: wait until new connections are refused.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while TcpStream::connect(addr).await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the listener stayed open"
+        );
+        tokio::task::yield_now().await;
+    }
+    conn.get_mut().write_all(request).await.unwrap();
+    let head = response_head(&mut conn).await;
+    assert!(
+        head.starts_with("HTTP/1.1 200"),
+        "the kept-alive request was dropped: {head:?}"
+    );
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    let mut rest = Vec::new();
+    conn.read_to_end(&mut rest).await.unwrap();
+    assert_eq!(rest, b"ok", "then the connection ends");
+    server.await.unwrap().unwrap();
+}

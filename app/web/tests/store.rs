@@ -173,22 +173,8 @@ async fn concurrent_refunds_never_exceed_the_payment() {
 #[tokio::test]
 async fn no_secret_is_stored_in_plain_text() {
     for db in databases().await {
-        let (token, secret) = db
-            .store
-            .create_token("test", "ci", Scope::Write)
-            .await
-            .unwrap();
+        let (token, secret) = token_and_user(&db.store, Scope::Write).await;
         assert!(secret.starts_with("pmt_") && secret.len() > 60);
-        let hash = payments::passwords::hash_password("a long enough password").unwrap();
-        db.store
-            .create_user(
-                "test",
-                "staff@example.org",
-                payments::storage::accounts::Role::Viewer,
-                &hash,
-            )
-            .await
-            .unwrap();
         // Read every stored column of both tables back as text.
         let dump = dump_tables(&db.url).await;
         assert!(!dump.contains(&secret), "{}: token secret stored", db.name);
@@ -228,6 +214,23 @@ async fn no_secret_is_stored_in_plain_text() {
     }
 }
 
+/// A token named "ci" with `scope` and a viewer staff@example.org; returns
+/// the token and its secret.
+async fn token_and_user(store: &Store, scope: Scope) -> (payments::domain::Token, String) {
+    let (token, secret) = store.create_token("test", "ci", scope).await.unwrap();
+    let hash = payments::passwords::hash_password("a long enough password").unwrap();
+    store
+        .create_user(
+            "test",
+            "staff@example.org",
+            payments::domain::Role::Viewer,
+            &hash,
+        )
+        .await
+        .unwrap();
+    (token, secret)
+}
+
 /// Runs one statement on the test database, outside the store.
 async fn execute_raw(url: &str, sql: &str) {
     if url.starts_with("sqlite") {
@@ -244,21 +247,7 @@ async fn execute_raw(url: &str, sql: &str) {
 #[tokio::test]
 async fn unknown_stored_scopes_and_roles_are_errors() {
     for db in databases().await {
-        let (token, secret) = db
-            .store
-            .create_token("test", "ci", Scope::Read)
-            .await
-            .unwrap();
-        let hash = payments::passwords::hash_password("a long enough password").unwrap();
-        db.store
-            .create_user(
-                "test",
-                "staff@example.org",
-                payments::domain::Role::Viewer,
-                &hash,
-            )
-            .await
-            .unwrap();
+        let (token, secret) = token_and_user(&db.store, Scope::Read).await;
         execute_raw(
             &db.url,
             &format!(

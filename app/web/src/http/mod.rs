@@ -175,6 +175,12 @@ async fn security_headers(
             "max-age=63072000; includeSubDomains",
         );
     }
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        // Shutting down: this connection ends after this response (hyper
+        // closes it), rather than being closed idle under the client's next
+        // request.
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
 }
 

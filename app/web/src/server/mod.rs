@@ -15,6 +15,10 @@ use crate::http::{self, AppState};
 use crate::storage::Store;
 use crate::telemetry;
 
+/// How long, after a handover, connections still open to this process may
+/// carry one more request before the idle ones are closed.
+const HANDOVER_LINGER: Duration = Duration::from_secs(3);
+
 /// Above the load balancer's idle timeout (60 s on the ALB): the balancer,
 /// not the app, must be the side that closes an idle connection, or it may
 /// send a request on one the app is closing (a 502).
@@ -160,9 +164,14 @@ impl Application {
             state,
             config,
         } = self;
-        let (close_tx, close_rx) = watch::channel(false);
-        let closed = |mut rx: watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|closed| *closed).await;
+        // Set when the listener closes, with how long open connections may
+        // still carry requests before the idle ones are closed.
+        let (close_tx, close_rx) = watch::channel(None::<Duration>);
+        let closed = |mut rx: watch::Receiver<Option<Duration>>| async move {
+            match rx.wait_for(Option::is_some).await {
+                Ok(linger) => linger.unwrap_or_default(),
+                Err(_) => Duration::ZERO,
+            }
         };
 
         let store = state.store.clone();
@@ -186,20 +195,29 @@ impl Application {
         ));
 
         let how = shutdown.await;
+        // From now on every response says `Connection: close`, so a client's
+        // kept-alive connections end after their next request instead of
+        // being closed under it.
         draining.store(true, Ordering::SeqCst);
-        match how {
+        let linger = match how {
             Shutdown::Drain => {
                 tracing::info!(drain_delay = ?config.drain_delay, "shutting down: readiness is now 503");
                 tokio::time::sleep(config.drain_delay).await;
+                Duration::ZERO
             }
             Shutdown::Handover => {
                 tracing::info!(
                     "handing over: closing the listener now (another process serves this port)"
                 );
+                // The load balancer still holds kept-alive connections to this
+                // process and may send on any of them: let them carry one more
+                // request (answered with `Connection: close`) before the idle
+                // ones are closed, instead of racing its next request.
+                HANDOVER_LINGER.min(config.shutdown_grace)
             }
-        }
+        };
         tracing::info!(grace = ?config.shutdown_grace, "closing the listener; finishing in-flight requests");
-        let _ = close_tx.send(true);
+        let _ = close_tx.send(Some(linger));
 
         let finished = tokio::time::timeout(config.shutdown_grace, async {
             let result = server.await;
@@ -233,7 +251,7 @@ async fn serve_connections(
     listener: TcpListener,
     app: axum::Router,
     idle_timeout: Duration,
-    stop: impl Future<Output = ()>,
+    stop: impl Future<Output = Duration>,
 ) -> std::io::Result<()> {
     use axum::extract::ConnectInfo;
     use hyper_util::rt::{TokioIo, TokioTimer};
@@ -246,9 +264,9 @@ async fn serve_connections(
         .header_read_timeout(idle_timeout);
     let graceful = GracefulShutdown::new();
     let mut stop = std::pin::pin!(stop);
-    loop {
+    let linger = loop {
         let (stream, peer) = tokio::select! {
-            () = &mut stop => break,
+            linger = &mut stop => break linger,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -276,8 +294,12 @@ async fn serve_connections(
             // A client that went away or timed out: nothing to report.
             let _ = connection.await;
         });
-    }
+    };
     drop(listener);
+    let lingering = tokio::time::Instant::now() + linger;
+    while graceful.count() > 0 && tokio::time::Instant::now() < lingering {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     graceful.shutdown().await;
     Ok(())
 }

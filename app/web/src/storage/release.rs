@@ -97,26 +97,29 @@ impl super::Store {
         let mut inside = 0;
         match &self.pool {
             super::Pool::Sqlite(pool) => {
-                let mut held = Vec::new();
-                for _ in 0..pool.size().max(1) {
-                    held.push(pool.acquire().await?);
-                }
-                for conn in &mut held {
+                for conn in &mut acquire_all(pool).await? {
                     inside += usize::from(!sqlite_state(conn).await?.outside());
                 }
             }
             super::Pool::MySql(pool) => {
-                let mut held = Vec::new();
-                for _ in 0..pool.size().max(1) {
-                    held.push(pool.acquire().await?);
-                }
-                for conn in &mut held {
+                for conn in &mut acquire_all(pool).await? {
                     inside += usize::from(mysql_in_transaction(conn).await?);
                 }
             }
         }
         Ok(inside)
     }
+}
+
+/// Takes every connection the pool has open (at least one), all at once.
+async fn acquire_all<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> Result<Vec<sqlx::pool::PoolConnection<DB>>, sqlx::Error> {
+    let mut held = Vec::new();
+    for _ in 0..pool.size().max(1) {
+        held.push(pool.acquire().await?);
+    }
+    Ok(held)
 }
 
 #[cfg(test)]

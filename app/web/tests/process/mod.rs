@@ -97,6 +97,18 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Reads the log to its end, once the process has exited (the reader
+    /// thread stops at end of file); bounded by `within`.
+    pub fn read_log_to_end(&mut self, within: Duration) {
+        let deadline = std::time::Instant::now() + within;
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.log.push(line),
+                Err(_) => break,
+            }
+        }
+    }
+
     pub fn drain_log(&mut self) {
         while let Ok(line) = self.lines.try_recv() {
             self.log.push(line);
