@@ -55,6 +55,11 @@ container_image() {
   cat "$FAKE_STATE/containers/$1/image"
 }
 
+# The fake engine's containers, sorted, on one line.
+container_names() {
+  find "$FAKE_STATE/containers" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | paste -sd' '
+}
+
 image_id() {
   echo "sha256:$(printf '%s' "$1" | sha256sum | cut -c1-64)"
 }
@@ -63,7 +68,7 @@ new_container_name() {
   grep -o -m 1 -- '--name payments-[0-9]*-[0-9]*' "$FAKE_STATE/calls" | cut -d' ' -f2
 }
 
-@test "swap: pull, migrate, start beside the old one, wait for ready, hand over, stop the old one, rename" {
+@test "swap: pull, migrate, start beside the old one, wait for ready, hand over, stop the old one, keep it, rename" {
   existing_container payments "$old_image"
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
@@ -75,14 +80,18 @@ new_container_name() {
     "$new_image migrate" \
     "docker run --detach --name $new_name" \
     "docker exec $new_name /usr/local/bin/payments healthcheck" \
+    "docker update --restart no payments" \
     "docker kill --signal USR2 payments" \
     "handed over payments" \
     "docker wait payments" \
     "docker stop --time 40 payments" \
     "stopped payments" \
-    "docker rm payments" \
+    "docker rename payments payments-previous" \
     "docker rename $new_name payments"
   [ "$(count_calls "docker kill")" -eq 1 ]
+  # the previous version stays on the host, stopped, for --rollback
+  [ "$(container_image payments-previous)" = "$(image_id "$old_image")" ]
+  [ "$(cat "$FAKE_STATE/containers/payments-previous/running")" = "false" ]
   [ "$(count_calls "docker exec $new_name /usr/local/bin/payments healthcheck")" -eq 3 ]
   [ "$(container_image payments)" = "$(image_id "$new_image")" ]
   [ ! -e "$FAKE_STATE/containers/$new_name" ]
@@ -294,7 +303,7 @@ new_container_name() {
     "docker kill --signal USR2 payments" \
     "docker stop --time 25 payments" \
     "stopped payments" \
-    "docker rm payments" \
+    "docker rename payments payments-previous" \
     "docker rename $new_name payments"
 }
 
@@ -312,8 +321,8 @@ new_container_name() {
     "docker wait payments" \
     "docker stop --time 2 payments" \
     "stopped payments" \
-    "docker rm payments" \
-    "docker rename"
+    "docker rename payments payments-previous" \
+    "docker rename payments-2"
   refute_called "handed over"
 }
 
@@ -322,7 +331,7 @@ new_container_name() {
   FAKE_DOCKER_KILL_FAIL=1 run "$swap" "$new_image"
   [ "$status" -eq 0 ]
   [[ "$output" == *"could not signal payments"* ]]
-  assert_call_order "docker kill --signal USR2 payments" "docker stop --time 40 payments" "docker rm payments" "docker rename"
+  assert_call_order "docker kill --signal USR2 payments" "docker stop --time 40 payments" "docker rename payments payments-previous" "docker rename payments-2"
   refute_called "docker wait"
 }
 
@@ -331,7 +340,7 @@ new_container_name() {
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
   refute_called "docker kill"
-  assert_call_order "docker run --detach" "docker stop --time 50 payments" "docker rm payments" "docker rename"
+  assert_call_order "docker run --detach" "docker stop --time 50 payments" "docker rename payments payments-previous" "docker rename payments-2"
 }
 
 @test "an old container whose process cannot be read gets SIGTERM and the drain" {
@@ -348,7 +357,7 @@ new_container_name() {
   HANDOVER=false run "$swap" "$new_image"
   [ "$status" -eq 0 ]
   refute_called "docker kill"
-  assert_call_order "docker stop --time 50 payments" "docker rm payments" "docker rename"
+  assert_call_order "docker stop --time 50 payments" "docker rename payments payments-previous" "docker rename payments-2"
 }
 
 @test "an old container that will not stop: exit 6, the new one keeps serving" {
@@ -378,7 +387,8 @@ new_container_name() {
   [ "$status" -eq 0 ]
   assert_call_order "docker kill --signal USR2 payments" "docker stop --time 40 payments"
   assert_call_order "docker kill --signal USR2 payments-20260101000000-42" "docker stop --time 40 payments-20260101000000-42"
-  [ "$(ls "$FAKE_STATE/containers")" = "payments" ]
+  assert_called "docker rm payments-20260101000000-42"
+  [ "$(container_names)" = "payments payments-previous" ]
 }
 
 @test "usage and host configuration errors exit 2 and change nothing" {
@@ -410,4 +420,131 @@ new_container_name() {
   run "$swap" "$new_image"
   [ "$status" -eq 7 ]
   [ ! -s "$FAKE_STATE/calls" ]
+}
+
+@test "each new container is named in its PAYMENTS_INSTANCE_ID, so its healthcheck asks its own process" {
+  existing_container payments "$old_image"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  new_name="$(new_container_name)"
+  assert_called "--env PAYMENTS_INSTANCE_ID=$new_name $new_image serve"
+}
+
+@test "the old process answering on the shared port never makes a broken new container ready" {
+  # Every probe of the new container is answered by the old, ready process
+  # (SO_REUSEPORT gave it the connection): the healthcheck says so, and it
+  # must count for nothing.
+  existing_container payments "$old_image"
+  FAKE_DOCKER_NEW_READY=other READY_TIMEOUT_SECONDS=1 POLL_INTERVAL_SECONDS=0.1 run "$swap" "$new_image"
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"answered by another process on the port: "* ]]
+  refute_called "docker kill"
+  refute_called "docker rename"
+  [ "$(cat "$FAKE_STATE/containers/payments/running")" = "true" ]
+  [ "$(container_image payments)" = "$(image_id "$old_image")" ]
+}
+
+@test "answers of another process neither count nor reset: a ready new process passes on its own answers" {
+  existing_container payments "$old_image"
+  FAKE_DOCKER_NEW_READY=shared run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  new_name="$(new_container_name)"
+  # own answers on probes 2, 4 and 6; 1, 3 and 5 came from the old process
+  [ "$(count_calls "docker exec $new_name /usr/local/bin/payments healthcheck")" -eq 6 ]
+  [ "$(container_image payments)" = "$(image_id "$new_image")" ]
+}
+
+@test "idempotence asks the running container's own process too" {
+  existing_container payments "$new_image" other
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  # its probes were all answered by another process: not known ready, so replaced
+  assert_called "docker run --detach"
+  assert_called "docker rename payments-2"
+}
+
+@test "PULL_POLICY=missing pulls only an image the host does not have" {
+  existing_container payments "$old_image"
+  PULL_POLICY=missing run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  assert_call_order "docker image inspect $new_image" "docker pull --quiet $new_image"
+  : >"$FAKE_STATE/calls"
+  # now it is on the host (and running): no pull
+  PULL_POLICY=missing run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  refute_called "docker pull"
+  [[ "$output" == *"nothing to do"* ]]
+  PULL_POLICY=sometimes run "$swap" "$new_image"
+  [ "$status" -eq 2 ]
+}
+
+@test "--rollback swaps back to the kept previous image: no pull, no migrations; it toggles" {
+  existing_container payments "$old_image"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  [ "$(container_image payments-previous)" = "$(image_id "$old_image")" ]
+  : >"$FAKE_STATE/calls"
+  run "$swap" --rollback
+  [ "$status" -eq 0 ]
+  refute_called "docker pull"
+  refute_called "migrate"
+  assert_call_order \
+    "docker run --detach" \
+    "docker exec payments-2" \
+    "docker kill --signal USR2 payments" \
+    "docker rm --force payments-previous" \
+    "docker rename payments payments-previous" \
+    "docker rename payments-2"
+  [[ "$(grep -F 'docker run --detach' "$FAKE_STATE/calls")" == *" $(image_id "$old_image") serve" ]]
+  [ "$(container_image payments)" = "$(image_id "$old_image")" ]
+  [ "$(container_image payments-previous)" = "$(image_id "$new_image")" ]
+  [ "$(container_names)" = "payments payments-previous" ]
+}
+
+@test "--rollback without a previous container exits 9 and changes nothing" {
+  existing_container payments "$old_image"
+  run "$swap" --rollback
+  [ "$status" -eq 9 ]
+  refute_called "docker run"
+  refute_called "docker stop"
+  run "$swap" --rollbak
+  [ "$status" -eq 2 ]
+}
+
+@test "only this container's family is touched: another name on the same engine is left alone" {
+  existing_container payments-a "$old_image"
+  existing_container payments-b "$old_image"
+  existing_container payments-b-20260101000000-42 "$old_image"
+  PAYMENTS_CONTAINER=payments-a run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  refute_called "docker stop --time 40 payments-b"
+  refute_called "docker kill --signal USR2 payments-b"
+  [ "$(cat "$FAKE_STATE/containers/payments-b/running")" = "true" ]
+  [ "$(cat "$FAKE_STATE/containers/payments-b-20260101000000-42/running")" = "true" ]
+  [ "$(container_image payments-a)" = "$(image_id "$new_image")" ]
+  [ "$(container_image payments-a-previous)" = "$(image_id "$old_image")" ]
+}
+
+@test "a kept previous container is never retired as an old one" {
+  existing_container payments "$old_image"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  : >"$FAKE_STATE/calls"
+  third="${new_image%:*}:1.4.0"
+  run "$swap" "$third"
+  [ "$status" -eq 0 ]
+  refute_called "docker kill --signal USR2 payments-previous"
+  assert_call_order "docker rm --force payments-previous" "docker rename payments payments-previous"
+  [ "$(container_image payments-previous)" = "$(image_id "$new_image")" ]
+}
+
+@test "a new container Docker keeps restarting (a crash at start) is rolled back without waiting for the timeout" {
+  existing_container payments "$old_image"
+  start=$SECONDS
+  FAKE_DOCKER_RESTARTS=2 READY_TIMEOUT_SECONDS=30 run "$swap" "$new_image"
+  [ "$status" -eq 5 ]
+  ((SECONDS - start < 10))
+  [[ "$output" == *"stopped or restarted before it became ready"* ]]
+  refute_called "docker kill"
+  [ "$(container_image payments)" = "$(image_id "$old_image")" ]
 }
