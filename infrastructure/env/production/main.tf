@@ -49,5 +49,15 @@ module "stack" {
   circleci_organization_id = var.circleci_organization_id
   circleci_project_id      = var.circleci_project_id
   ci_allowed_branches      = ["master"]
-  create_oidc_provider     = true
+}
+
+# The CircleCI identity provider moved to infrastructure/bootstrap (import
+# it there first, see the README): production stops managing it without
+# deleting it.
+removed {
+  from = module.stack.module.ci_access.aws_iam_openid_connect_provider.circleci
+
+  lifecycle {
+    destroy = false
+  }
 }

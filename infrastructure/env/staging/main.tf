@@ -52,5 +52,4 @@ module "stack" {
   circleci_organization_id = var.circleci_organization_id
   circleci_project_id      = var.circleci_project_id
   ci_allowed_branches      = ["staging"]
-  create_oidc_provider     = false
 }

@@ -52,8 +52,14 @@ module "stack" {
 
   log_retention_days = 30
 
+  # Disposable: destroy deletes everything, and the names can be reused at once.
+  ecr_force_delete            = true
+  log_buckets_force_destroy   = true
+  db_skip_final_snapshot      = true
+  db_delete_automated_backups = true
+  secret_recovery_window_days = 0
+
   circleci_organization_id = var.circleci_organization_id
   circleci_project_id      = var.circleci_project_id
   ci_allowed_branches      = ["staging"]
-  create_oidc_provider     = false
 }

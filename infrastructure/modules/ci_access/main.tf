@@ -22,7 +22,7 @@ locals {
   partition  = data.aws_partition.current.partition
 
   issuer_host  = "oidc.circleci.com/org/${var.circleci_organization_id}"
-  provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.circleci[0].arn : data.aws_iam_openid_connect_provider.circleci[0].arn
+  provider_arn = data.aws_iam_openid_connect_provider.circleci.arn
 
   allowed_subjects = [
     for branch in var.allowed_branches :
@@ -30,18 +30,44 @@ locals {
   ]
 }
 
-resource "aws_iam_openid_connect_provider" "circleci" {
-  count = var.create_oidc_provider ? 1 : 0
-
-  url            = "https://${local.issuer_host}"
-  client_id_list = [var.circleci_organization_id]
-  tags           = var.tags
+# The identity provider exists once per account and belongs to
+# infrastructure/bootstrap; every environment only looks it up, so they can
+# be applied and destroyed in any order.
+data "aws_iam_openid_connect_provider" "circleci" {
+  url = "https://${local.issuer_host}"
 }
 
-data "aws_iam_openid_connect_provider" "circleci" {
-  count = var.create_oidc_provider ? 0 : 1
+# The one command the pipeline may run on the web servers: the swap script
+# with an image of this environment's repository, by tag or digest. Nothing
+# else can be passed: the parameter is checked against the pattern before
+# the command reaches a host.
+resource "aws_ssm_document" "swap" {
+  name            = "payments-${var.environment}-swap"
+  document_type   = "Command"
+  document_format = "JSON"
+  tags            = var.tags
 
-  url = "https://${local.issuer_host}"
+  content = jsonencode({
+    schemaVersion = "2.2"
+    description   = "Deploy an image of payments/${var.environment} on this host with payments-swap (deploy/ec2/swap-container.sh)"
+    parameters = {
+      ImageUri = {
+        type           = "String"
+        description    = "Image to run: <account>.dkr.ecr.<region>.amazonaws.com/payments/${var.environment}:<tag> or @sha256:<digest>"
+        allowedPattern = "^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com/[a-z0-9._/-]+(:[A-Za-z0-9._-]{1,128}(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$"
+      }
+    }
+    mainSteps = [
+      {
+        action = "aws:runShellScript"
+        name   = "swap"
+        inputs = {
+          timeoutSeconds = "900"
+          runCommand     = ["/usr/local/bin/payments-swap {{ ImageUri }}"]
+        }
+      },
+    ]
+  })
 }
 
 data "aws_iam_policy_document" "trust" {
@@ -105,10 +131,18 @@ data "aws_iam_policy_document" "pipeline" {
     resources = [var.image_tag_parameter_arn]
   }
 
+  # scripts/deploy-ec2 serialises deploys of an environment with a lock
+  # parameter: a put without --overwrite is a conditional create.
   statement {
-    sid       = "RunTheDeployDocument"
+    sid       = "HoldTheDeployLock"
+    actions   = ["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"]
+    resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/payments/${var.environment}/deploy-lock"]
+  }
+
+  statement {
+    sid       = "RunTheSwapDocument"
     actions   = ["ssm:SendCommand"]
-    resources = ["arn:${local.partition}:ssm:${local.region}::document/AWS-RunShellScript"]
+    resources = [aws_ssm_document.swap.arn]
   }
 
   statement {
@@ -137,6 +171,7 @@ data "aws_iam_policy_document" "pipeline" {
     actions = [
       "ssm:GetCommandInvocation",
       "ec2:DescribeInstances",
+      "elasticloadbalancing:DescribeTags",
       "elasticloadbalancing:DescribeTargetGroups",
       "elasticloadbalancing:DescribeTargetHealth",
     ]

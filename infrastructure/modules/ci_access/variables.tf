@@ -48,11 +48,6 @@ variable "allowed_branches" {
   }
 }
 
-variable "create_oidc_provider" {
-  description = "Create the account's CircleCI OIDC identity provider. There is one per account and organisation: exactly one environment in an account creates it, the others look it up."
-  type        = bool
-  default     = false
-}
 
 variable "ecr_repository_arn" {
   description = "The one repository the pipeline may push to."

@@ -86,6 +86,8 @@ resource "aws_cloudwatch_log_group" "exports" {
   tags              = var.tags
 }
 
+data "aws_caller_identity" "current" {}
+
 data "aws_iam_policy_document" "monitoring_assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -93,6 +95,13 @@ data "aws_iam_policy_document" "monitoring_assume" {
     principals {
       type        = "Service"
       identifiers = ["monitoring.rds.amazonaws.com"]
+    }
+
+    # Only RDS acting for this account may take the role (confused deputy).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
@@ -137,15 +146,18 @@ resource "aws_db_instance" "this" {
   network_type           = "IPV4"
   ca_cert_identifier     = "rds-ca-rsa2048-g1"
 
-  multi_az                  = var.multi_az
-  deletion_protection       = var.deletion_protection
-  backup_retention_period   = var.backup_retention_days
-  backup_window             = "07:00-08:00"
-  maintenance_window        = "sun:08:30-sun:09:30"
-  copy_tags_to_snapshot     = true
-  delete_automated_backups  = false
-  skip_final_snapshot       = false
-  final_snapshot_identifier = "${var.name}-final"
+  multi_az                 = var.multi_az
+  deletion_protection      = var.deletion_protection
+  backup_retention_period  = var.backup_retention_days
+  backup_window            = "07:00-08:00"
+  maintenance_window       = "sun:08:30-sun:09:30"
+  copy_tags_to_snapshot    = true
+  delete_automated_backups = var.delete_automated_backups
+  skip_final_snapshot      = var.skip_final_snapshot
+  # Unique per database instance: stamped when the instance is created and
+  # then left alone, so destroying an environment, creating it again and
+  # destroying it once more does not collide with the first final snapshot.
+  final_snapshot_identifier = var.skip_final_snapshot ? null : "${var.name}-final-${formatdate("YYYYMMDDhhmm", plantimestamp())}"
 
   auto_minor_version_upgrade          = true
   allow_major_version_upgrade         = false
@@ -160,6 +172,15 @@ resource "aws_db_instance" "this" {
   performance_insights_retention_period = var.performance_insights_enabled ? 7 : null
 
   tags = merge(var.tags, { Name = var.name })
+
+  lifecycle {
+    ignore_changes = [final_snapshot_identifier]
+
+    precondition {
+      condition     = !var.deletion_protection || !var.skip_final_snapshot
+      error_message = "A protected database must keep a final snapshot: skip_final_snapshot needs deletion_protection = false."
+    }
+  }
 
   depends_on = [aws_cloudwatch_log_group.exports]
 }

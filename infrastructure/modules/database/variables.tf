@@ -175,3 +175,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "skip_final_snapshot" {
+  description = "Delete the database on destroy without a final snapshot (only for a disposable environment)."
+  type        = bool
+  default     = false
+}
+
+variable "delete_automated_backups" {
+  description = "Delete the automated backups together with the database instead of keeping them for their retention period."
+  type        = bool
+  default     = false
+}

@@ -5,7 +5,7 @@
 resource "aws_ecr_repository" "this" {
   name                 = var.name
   image_tag_mutability = "IMMUTABLE"
-  force_delete         = false
+  force_delete         = var.force_delete
   tags                 = merge(var.tags, { Name = var.name })
 
   image_scanning_configuration {

@@ -45,3 +45,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "force_delete" {
+  description = "Let terraform destroy delete the repository with its images (only for a disposable environment)."
+  type        = bool
+  default     = false
+}

@@ -63,14 +63,17 @@ resource "aws_lb" "this" {
   depends_on = [module.access_logs]
 }
 
+# name_prefix, not name: with create_before_destroy a replacement is created
+# while the old group still exists, and a fixed name would collide. The
+# pipeline finds the group by its Service and Environment tags.
 resource "aws_lb_target_group" "this" {
-  name                 = var.name
+  name_prefix          = "pay-"
   vpc_id               = var.vpc_id
   target_type          = "instance"
   port                 = var.app_port
   protocol             = "HTTP"
   deregistration_delay = var.deregistration_delay_seconds
-  tags                 = merge(var.tags, { Name = var.name })
+  tags                 = merge(var.tags, { Name = var.name, Service = "payments", Environment = var.environment })
 
   health_check {
     enabled             = true
@@ -129,6 +132,7 @@ module "access_logs" {
 
   bucket_prefix  = "${var.name}-lb-logs-"
   retention_days = var.access_log_retention_days
+  force_destroy  = var.log_bucket_force_destroy
   tags           = var.tags
 
   policy_statements = [

@@ -131,3 +131,19 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "environment" {
+  description = "Environment name (test, staging, production); tagged on the target group, which the pipeline finds by its Service and Environment tags."
+  type        = string
+
+  validation {
+    condition     = contains(["test", "staging", "production"], var.environment)
+    error_message = "environment must be test, staging or production."
+  }
+}
+
+variable "log_bucket_force_destroy" {
+  description = "terraform destroy deletes the access log bucket with its logs (only for a disposable environment)."
+  type        = bool
+  default     = false
+}

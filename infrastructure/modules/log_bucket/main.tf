@@ -17,7 +17,7 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV2_AWS_62:Nothing consumes events for new log objects; they are read on demand.
   bucket        = var.bucket_name
   bucket_prefix = var.bucket_prefix
-  force_destroy = false
+  force_destroy = var.force_destroy
   tags          = merge(var.tags, { Name = local.name_tag })
 }
 

@@ -96,3 +96,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "force_destroy" {
+  description = "Let terraform destroy delete the bucket with the logs in it (only for a disposable environment)."
+  type        = bool
+  default     = false
+}

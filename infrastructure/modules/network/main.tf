@@ -131,55 +131,74 @@ resource "aws_route_table_association" "database" {
   route_table_id = aws_route_table.database.id
 }
 
-# Flow logs: every accepted and rejected connection, to an encrypted log group.
+# Flow logs: every accepted and rejected connection, delivered straight to
+# S3 (Parquet, hourly partitions). No IAM role: the log delivery service
+# writes under a bucket policy limited to this account's flow logs. S3
+# costs a fraction of CloudWatch Logs ingestion for the same records.
 
-resource "aws_cloudwatch_log_group" "flow_logs" {
-  name              = "/payments/${var.name}/vpc-flow-logs"
-  retention_in_days = var.flow_log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  source_arn = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${local.account_id}:*"
 }
 
-data "aws_iam_policy_document" "flow_logs_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
+module "flow_logs" {
+  source = "../log_bucket"
 
-    principals {
-      type        = "Service"
-      identifiers = ["vpc-flow-logs.amazonaws.com"]
-    }
-  }
-}
+  bucket_prefix  = "${var.name}-flow-logs-"
+  retention_days = var.flow_log_retention_days
+  force_destroy  = var.flow_log_force_destroy
+  tags           = var.tags
 
-resource "aws_iam_role" "flow_logs" {
-  name_prefix        = "${var.name}-flow-logs-"
-  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
-  tags               = var.tags
-}
-
-data "aws_iam_policy_document" "flow_logs_write" {
-  statement {
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-      "logs:DescribeLogStreams",
-    ]
-    resources = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]
-  }
-}
-
-resource "aws_iam_role_policy" "flow_logs" {
-  name   = "write-flow-logs"
-  role   = aws_iam_role.flow_logs.id
-  policy = data.aws_iam_policy_document.flow_logs_write.json
+  policy_statements = [
+    {
+      sid         = "LogDeliveryWritesFlowLogs"
+      actions     = ["s3:PutObject"]
+      object_keys = ["AWSLogs/${local.account_id}/*"]
+      principals  = [{ type = "Service", identifiers = ["delivery.logs.amazonaws.com"] }]
+      conditions = [
+        { test = "StringEquals", variable = "aws:SourceAccount", values = [local.account_id] },
+        { test = "ArnLike", variable = "aws:SourceArn", values = [local.source_arn] },
+      ]
+    },
+    {
+      sid        = "LogDeliveryChecksTheBucket"
+      actions    = ["s3:GetBucketAcl", "s3:ListBucket"]
+      bucket     = true
+      principals = [{ type = "Service", identifiers = ["delivery.logs.amazonaws.com"] }]
+      conditions = [
+        { test = "StringEquals", variable = "aws:SourceAccount", values = [local.account_id] },
+        { test = "ArnLike", variable = "aws:SourceArn", values = [local.source_arn] },
+      ]
+    },
+  ]
 }
 
 resource "aws_flow_log" "this" {
   vpc_id                   = aws_vpc.this.id
   traffic_type             = "ALL"
-  log_destination_type     = "cloud-watch-logs"
-  log_destination          = aws_cloudwatch_log_group.flow_logs.arn
-  iam_role_arn             = aws_iam_role.flow_logs.arn
+  log_destination_type     = "s3"
+  log_destination          = module.flow_logs.bucket_arn
   max_aggregation_interval = 600
   tags                     = merge(var.tags, { Name = var.name })
+
+  destination_options {
+    file_format                = "parquet"
+    hive_compatible_partitions = true
+    per_hour_partition         = true
+  }
+}
+
+# S3 gateway endpoint (free): ECR image layers (stored in S3), the Amazon
+# Linux package mirrors and S3 itself stay on the AWS network instead of
+# paying NAT data processing.
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.${data.aws_region.current.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = aws_route_table.app[*].id
+  tags              = merge(var.tags, { Name = "${var.name}-s3" })
 }

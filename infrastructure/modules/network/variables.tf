@@ -46,18 +46,15 @@ variable "flow_log_retention_days" {
   }
 }
 
-variable "kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the flow log group."
-  type        = string
-
-  validation {
-    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN."
-  }
-}
 
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "flow_log_force_destroy" {
+  description = "terraform destroy deletes the flow log bucket with its logs (only for a disposable environment)."
+  type        = bool
+  default     = false
 }

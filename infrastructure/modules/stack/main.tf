@@ -22,16 +22,17 @@ module "network" {
   availability_zones      = var.availability_zones
   single_nat_gateway      = var.single_nat_gateway
   flow_log_retention_days = var.log_retention_days
-  kms_key_arn             = module.kms.key_arn
+  flow_log_force_destroy  = var.log_buckets_force_destroy
   tags                    = local.tags
 }
 
 module "ecr" {
   source = "../ecr"
 
-  name        = "payments/${var.environment}"
-  kms_key_arn = module.kms.key_arn
-  tags        = local.tags
+  name         = "payments/${var.environment}"
+  kms_key_arn  = module.kms.key_arn
+  force_delete = var.ecr_force_delete
+  tags         = local.tags
 }
 
 module "dns" {
@@ -49,8 +50,10 @@ module "load_balancer" {
   source = "../load_balancer"
 
   name                         = local.name
+  environment                  = var.environment
   vpc_id                       = module.network.vpc_id
   subnet_ids                   = module.network.public_subnet_ids
+  log_bucket_force_destroy     = var.log_buckets_force_destroy
   certificate_arn              = module.dns.certificate_arn
   app_port                     = var.app_port
   health_check_path            = "/readyz"
@@ -75,6 +78,8 @@ module "database" {
   deletion_protection          = var.db_deletion_protection
   backup_retention_days        = var.db_backup_retention_days
   performance_insights_enabled = var.db_performance_insights_enabled
+  skip_final_snapshot          = var.db_skip_final_snapshot
+  delete_automated_backups     = var.db_delete_automated_backups
   log_retention_days           = var.log_retention_days
   kms_key_arn                  = module.kms.key_arn
   tags                         = local.tags
@@ -83,29 +88,31 @@ module "database" {
 module "web" {
   source = "../web"
 
-  name                       = local.name
-  environment                = var.environment
-  vpc_id                     = module.network.vpc_id
-  subnet_ids                 = module.network.app_subnet_ids
-  lb_security_group_id       = module.load_balancer.security_group_id
-  database_security_group_id = module.database.security_group_id
-  target_group_arn           = module.load_balancer.target_group_arn
-  app_port                   = var.app_port
-  drain_delay_seconds        = var.drain_delay_seconds
-  ecr_repository_url         = module.ecr.repository_url
-  ecr_repository_arn         = module.ecr.repository_arn
-  image_tag                  = var.image_tag
-  database_secret_arn        = module.database.master_user_secret_arn
-  database_host              = module.database.address
-  database_port              = module.database.port
-  database_name              = module.database.database_name
-  instance_type              = var.web_instance_type
-  min_size                   = var.web_min_size
-  max_size                   = var.web_max_size
-  desired_capacity           = var.web_desired_capacity
-  log_retention_days         = var.log_retention_days
-  kms_key_arn                = module.kms.key_arn
-  tags                       = local.tags
+  name                        = local.name
+  environment                 = var.environment
+  vpc_id                      = module.network.vpc_id
+  subnet_ids                  = module.network.app_subnet_ids
+  lb_security_group_id        = module.load_balancer.security_group_id
+  database_security_group_id  = module.database.security_group_id
+  target_group_arn            = module.load_balancer.target_group_arn
+  app_port                    = var.app_port
+  drain_delay_seconds         = var.drain_delay_seconds
+  ecr_repository_url          = module.ecr.repository_url
+  ecr_repository_arn          = module.ecr.repository_arn
+  image_tag                   = var.image_tag
+  database_secret_arn         = module.database.master_user_secret_arn
+  database_host               = module.database.address
+  database_port               = module.database.port
+  database_name               = module.database.database_name
+  instance_type               = var.web_instance_type
+  min_size                    = var.web_min_size
+  max_size                    = var.web_max_size
+  desired_capacity            = var.web_desired_capacity
+  ami_release                 = var.ami_release
+  secret_recovery_window_days = var.secret_recovery_window_days
+  log_retention_days          = var.log_retention_days
+  kms_key_arn                 = module.kms.key_arn
+  tags                        = local.tags
 }
 
 module "ci_access" {
@@ -116,7 +123,6 @@ module "ci_access" {
   circleci_organization_id = var.circleci_organization_id
   circleci_project_id      = var.circleci_project_id
   allowed_branches         = var.ci_allowed_branches
-  create_oidc_provider     = var.create_oidc_provider
   ecr_repository_arn       = module.ecr.repository_arn
   image_tag_parameter_arn  = module.web.image_tag_parameter_arn
   tags                     = local.tags

@@ -160,14 +160,50 @@ variable "ci_allowed_branches" {
   type        = list(string)
 }
 
-variable "create_oidc_provider" {
-  description = "Create the account's CircleCI identity provider in this environment (exactly one environment per account)."
-  type        = bool
-  default     = false
-}
 
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+# Protections against losing data on destroy. The defaults protect; only a
+# disposable environment (test) turns them off, so that it can be destroyed
+# and created again under the same names. The infrastructure-policy tests
+# prove that production keeps every one of them.
+
+variable "ecr_force_delete" {
+  description = "terraform destroy deletes the image repository even if it holds images."
+  type        = bool
+  default     = false
+}
+
+variable "log_buckets_force_destroy" {
+  description = "terraform destroy deletes the log buckets with the logs in them."
+  type        = bool
+  default     = false
+}
+
+variable "db_skip_final_snapshot" {
+  description = "terraform destroy deletes the database without a final snapshot."
+  type        = bool
+  default     = false
+}
+
+variable "db_delete_automated_backups" {
+  description = "Deleting the database also deletes its automated backups at once instead of keeping them for their retention period."
+  type        = bool
+  default     = false
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted secret stays restorable (0: deleted at once, so the same name can be created again)."
+  type        = number
+  default     = 30
+}
+
+variable "ami_release" {
+  description = "Amazon Linux 2023 release of the web servers (see modules/web/README.md for how to move to a newer one)."
+  type        = string
+  default     = "2023.9.20251117.1"
 }

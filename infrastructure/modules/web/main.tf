@@ -6,9 +6,26 @@
 # volumes.
 
 data "aws_region" "current" {}
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
 
-data "aws_ssm_parameter" "ami" {
-  name = var.ami_ssm_parameter
+# The AMI is pinned to one Amazon Linux 2023 release (var.ami_release), so
+# an apply never replaces the web servers because Amazon published a new
+# image. Moving to a newer release is a one-line change reviewed like any
+# other (see the module README); the instance refresh then rolls it out.
+data "aws_ami" "this" {
+  owners      = ["amazon"]
+  most_recent = false
+
+  filter {
+    name   = "name"
+    values = ["al2023-ami-${var.ami_release}-kernel-6.1-x86_64"]
+  }
+
+  filter {
+    name   = "architecture"
+    values = ["x86_64"]
+  }
 }
 
 locals {
@@ -135,7 +152,7 @@ resource "aws_secretsmanager_secret" "session_key" {
   name                    = "payments/${var.environment}/session-key"
   description             = "Key that signs and encrypts dashboard session cookies of payments in ${var.environment}"
   kms_key_id              = var.kms_key_arn
-  recovery_window_in_days = 30
+  recovery_window_in_days = var.secret_recovery_window_days
   tags                    = var.tags
 }
 
@@ -166,12 +183,37 @@ resource "aws_iam_role" "this" {
   tags               = var.tags
 }
 
-resource "aws_iam_role_policy_attachment" "ssm_core" {
-  role       = aws_iam_role.this.name
-  policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
-
 data "aws_iam_policy_document" "web" {
+  # What the SSM agent needs for Run Command and Session Manager, instead of
+  # AmazonSSMManagedInstanceCore (which also grants ssm:GetParameter(s) and
+  # ssm:GetDocument on every parameter and document of the account).
+  statement {
+    sid = "SsmAgentRegistersItsInstance"
+    actions = [
+      "ssm:ListInstanceAssociations",
+      "ssm:UpdateInstanceAssociationStatus",
+      "ssm:UpdateInstanceInformation",
+    ]
+    resources = ["arn:${data.aws_partition.current.partition}:ec2:${local.region}:${data.aws_caller_identity.current.account_id}:instance/*"]
+  }
+
+  statement {
+    sid = "SsmAgentReceivesCommandsAndSessions"
+    actions = [
+      "ec2messages:AcknowledgeMessage",
+      "ec2messages:DeleteMessage",
+      "ec2messages:FailMessage",
+      "ec2messages:GetEndpoint",
+      "ec2messages:GetMessages",
+      "ec2messages:SendReply",
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "RegistryLogin"
     actions   = ["ecr:GetAuthorizationToken"]
@@ -234,7 +276,7 @@ resource "aws_iam_instance_profile" "this" {
 resource "aws_launch_template" "this" {
   name_prefix            = "${var.name}-web-"
   description            = "Web servers of ${var.name}"
-  image_id               = data.aws_ssm_parameter.ami.insecure_value
+  image_id               = data.aws_ami.this.id
   instance_type          = var.instance_type
   ebs_optimized          = true
   update_default_version = true
@@ -297,13 +339,18 @@ resource "aws_launch_template" "this" {
 }
 
 resource "aws_autoscaling_group" "this" {
-  name_prefix               = "${var.name}-web-"
-  vpc_zone_identifier       = var.subnet_ids
-  min_size                  = var.min_size
-  max_size                  = var.max_size
-  desired_capacity          = var.desired_capacity
-  target_group_arns         = [var.target_group_arn]
-  health_check_type         = "ELB"
+  name_prefix         = "${var.name}-web-"
+  vpc_zone_identifier = var.subnet_ids
+  min_size            = var.min_size
+  max_size            = var.max_size
+  desired_capacity    = var.desired_capacity
+  target_group_arns   = [var.target_group_arn]
+  # Replace an instance only when EC2 says it is broken. The load balancer's
+  # /readyz check also fails whenever the database does not answer (a
+  # failover, maintenance, a credentials problem); letting it drive the
+  # group would replace every healthy instance during an RDS failover. The
+  # load balancer still routes only to instances whose /readyz passes.
+  health_check_type         = "EC2"
   health_check_grace_period = 300
   default_instance_warmup   = 120
   wait_for_capacity_timeout = "15m"

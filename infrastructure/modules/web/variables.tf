@@ -164,14 +164,13 @@ variable "instance_type" {
   }
 }
 
-variable "ami_ssm_parameter" {
-  description = "Public SSM parameter that names the Amazon Linux 2023 AMI. A new AMI release is rolled out by the instance refresh at the next apply."
+variable "ami_release" {
+  description = "Amazon Linux 2023 release the web servers run, e.g. 2023.9.20251117.1 (the image al2023-ami-<release>-kernel-6.1-x86_64 owned by Amazon). Pinned so that only a reviewed change replaces instances."
   type        = string
-  default     = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 
   validation {
-    condition     = startswith(var.ami_ssm_parameter, "/aws/service/ami-amazon-linux-latest/al2023-")
-    error_message = "ami_ssm_parameter must be an Amazon Linux 2023 parameter (the user data uses dnf and its packages)."
+    condition     = can(regex("^2023\\.[0-9]+\\.[0-9]{8}(\\.[0-9]+)?$", var.ami_release))
+    error_message = "ami_release must be an Amazon Linux 2023 release such as 2023.9.20251117.1 (the user data uses dnf and its packages)."
   }
 }
 
@@ -252,4 +251,15 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted secret can be restored; 0 deletes it at once so a disposable environment can be created again under the same names."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or between 7 and 30."
+  }
 }

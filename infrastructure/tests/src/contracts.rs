@@ -351,6 +351,24 @@ pub const DOCKER_PUSH_ACTIONS: [&str; 6] = [
 
 /// `(service, operation)` of every `aws` CLI call in a script, comments
 /// excluded.
+/// Services of the AWS command line the delivery scripts may call; other
+/// words after "aws" ("the aws command line", `aws >/dev/null`) are prose.
+const AWS_CLI_SERVICES: &[&str] = &[
+    "autoscaling",
+    "ec2",
+    "ecr",
+    "elbv2",
+    "iam",
+    "kms",
+    "logs",
+    "rds",
+    "s3",
+    "s3api",
+    "secretsmanager",
+    "ssm",
+    "sts",
+];
+
 pub fn aws_calls(text: &str) -> BTreeSet<(String, String)> {
     let mut calls = BTreeSet::new();
     for line in text.lines() {
@@ -363,6 +381,7 @@ pub fn aws_calls(text: &str) -> BTreeSet<(String, String)> {
             .collect();
         for window in words.windows(3) {
             if window[0] == "aws"
+                && AWS_CLI_SERVICES.contains(&window[1])
                 && window[1]
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())

@@ -1,4 +1,4 @@
-//! Policy rules for the payments Terraform (DESIGN §8), checked by parsing
+//! Policy rules for the payments Terraform (infrastructure/README.md), checked by parsing
 //! the configuration with `hcl-rs`. Each rule takes the `infrastructure/`
 //! directory and returns the violations it finds; an empty list means the
 //! rule holds. The tests in `tests/` run every rule against the real tree
@@ -11,6 +11,7 @@
 
 pub mod contracts;
 pub mod hcl_model;
+pub mod lifecycle;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -57,10 +58,8 @@ impl fmt::Display for Violation {
 /// A rule: its name and the check.
 pub type Rule = (&'static str, fn(&Path) -> Vec<Violation>);
 
-/// Every rule, in the order of DESIGN §8.
-pub const RULES: [Rule; 15] = [
-    ("database_not_public", database_not_public),
-    ("database_encrypted", database_encrypted),
+/// Every rule, in the order of infrastructure/README.md.
+pub const RULES: [Rule; 12] = [
     (
         "database_ingress_only_from_web",
         database_ingress_only_from_web,
@@ -74,18 +73,20 @@ pub const RULES: [Rule; 15] = [
         load_balancer_ingress_only_http_https,
     ),
     (
-        "https_listener_tls12_and_http_redirect",
-        https_listener_tls12_and_http_redirect,
-    ),
-    ("imdsv2_required", imdsv2_required),
-    ("volumes_encrypted", volumes_encrypted),
-    (
         "database_password_managed_by_rds",
         database_password_managed_by_rds,
     ),
     (
         "production_database_protected",
         production_database_protected,
+    ),
+    (
+        "production_keeps_every_protection",
+        production_keeps_every_protection,
+    ),
+    (
+        "lifecycle_and_ownership",
+        lifecycle::lifecycle_and_ownership,
     ),
     (
         "backends_encrypted_and_locked",
@@ -399,51 +400,6 @@ fn single_port(rule: &GroupRule) -> Option<f64> {
 // ---------------------------------------------------------------------------
 // The rules
 
-/// No RDS instance is publicly accessible, in any environment.
-pub fn database_not_public(root: &Path) -> Vec<Violation> {
-    let mut report = Report::new("database_not_public");
-    for (env, tree) in environment_trees(root, &mut report) {
-        let mut found = false;
-        for (index, _, name, body) in tree.resources("aws_db_instance") {
-            found = true;
-            let public = tree.attr(index, body, "publicly_accessible");
-            if !matches!(public, None | Some(Val::Bool(false))) {
-                report.add(
-                    location(&tree, index, "aws_db_instance", name),
-                    format!(
-                        "publicly_accessible must be false, is {}",
-                        describe(&public)
-                    ),
-                );
-            }
-        }
-        if !found {
-            report.add(format!("env/{env}"), "no aws_db_instance found");
-        }
-    }
-    report.finish()
-}
-
-/// Every RDS instance encrypts its storage.
-pub fn database_encrypted(root: &Path) -> Vec<Violation> {
-    let mut report = Report::new("database_encrypted");
-    for (_, tree) in environment_trees(root, &mut report) {
-        for (index, _, name, body) in tree.resources("aws_db_instance") {
-            let encrypted = tree.attr(index, body, "storage_encrypted");
-            if encrypted != Some(Val::Bool(true)) {
-                report.add(
-                    location(&tree, index, "aws_db_instance", name),
-                    format!(
-                        "storage_encrypted must be true, is {}",
-                        describe(&encrypted)
-                    ),
-                );
-            }
-        }
-    }
-    report.finish()
-}
-
 /// The database accepts TCP 3306 only, and only from the web servers' group.
 pub fn database_ingress_only_from_web(root: &Path) -> Vec<Violation> {
     let mut report = Report::new("database_ingress_only_from_web");
@@ -554,147 +510,6 @@ pub fn load_balancer_ingress_only_http_https(root: &Path) -> Vec<Violation> {
                         "the load balancer may open TCP 80 or 443 only (rule on {} opens {:?}-{:?} {:?})",
                         rule.group_text, rule.from_port, rule.to_port, rule.protocol
                     ),
-                );
-            }
-        }
-    }
-    report.finish()
-}
-
-/// Every load balancer has an HTTPS listener with a TLS 1.2+ policy, and
-/// every HTTP listener redirects to HTTPS.
-pub fn https_listener_tls12_and_http_redirect(root: &Path) -> Vec<Violation> {
-    let mut report = Report::new("https_listener_tls12_and_http_redirect");
-    for (env, tree) in environment_trees(root, &mut report) {
-        let mut https = 0;
-        for (index, _, name, body) in tree.resources("aws_lb_listener") {
-            let here = location(&tree, index, "aws_lb_listener", name);
-            let protocol = tree.attr(index, body, "protocol");
-            match protocol.as_ref().and_then(Val::as_str) {
-                Some("HTTPS") => {
-                    https += 1;
-                    let policy = tree.attr(index, body, "ssl_policy");
-                    if !policy
-                        .as_ref()
-                        .and_then(Val::as_str)
-                        .is_some_and(|p| TLS12_POLICIES.contains(&p))
-                    {
-                        report.add(
-                            &here,
-                            format!(
-                                "ssl_policy must be a TLS 1.2+ policy, is {}",
-                                describe(&policy)
-                            ),
-                        );
-                    }
-                    if attribute(body, "certificate_arn").is_none() {
-                        report.add(&here, "HTTPS listener without certificate_arn");
-                    }
-                }
-                Some("HTTP") => {
-                    let redirects = nested(body, "default_action").any(|action| {
-                        let action = action.body();
-                        tree.attr(index, action, "type")
-                            .as_ref()
-                            .and_then(Val::as_str)
-                            == Some("redirect")
-                            && nested(action, "redirect").any(|r| {
-                                tree.attr(index, r.body(), "protocol")
-                                    .as_ref()
-                                    .and_then(Val::as_str)
-                                    == Some("HTTPS")
-                            })
-                    });
-                    if !redirects {
-                        report.add(&here, "an HTTP listener must only redirect to HTTPS");
-                    }
-                }
-                _ => report.add(
-                    &here,
-                    format!("unexpected listener protocol {}", describe(&protocol)),
-                ),
-            }
-        }
-        if https == 0 {
-            report.add(format!("env/{env}"), "no HTTPS listener");
-        }
-    }
-    report.finish()
-}
-
-/// Launch templates and instances require IMDSv2 session tokens.
-pub fn imdsv2_required(root: &Path) -> Vec<Violation> {
-    let mut report = Report::new("imdsv2_required");
-    for (env, tree) in environment_trees(root, &mut report) {
-        let mut found = false;
-        for kind in ["aws_launch_template", "aws_instance"] {
-            for (index, _, name, body) in tree.resources(kind) {
-                found = true;
-                let tokens = nested(body, "metadata_options")
-                    .find_map(|b| tree.attr(index, b.body(), "http_tokens"));
-                if tokens.as_ref().and_then(Val::as_str) != Some("required") {
-                    report.add(
-                        location(&tree, index, kind, name),
-                        format!(
-                            "metadata_options.http_tokens must be \"required\", is {}",
-                            describe(&tokens)
-                        ),
-                    );
-                }
-            }
-        }
-        if !found {
-            report.add(format!("env/{env}"), "no launch template found");
-        }
-    }
-    report.finish()
-}
-
-/// Every EBS volume the web servers get is encrypted.
-pub fn volumes_encrypted(root: &Path) -> Vec<Violation> {
-    let mut report = Report::new("volumes_encrypted");
-    for (_, tree) in environment_trees(root, &mut report) {
-        for (index, _, name, body) in tree.resources("aws_launch_template") {
-            let mappings: Vec<_> = nested(body, "block_device_mappings").collect();
-            if mappings.is_empty() {
-                report.add(
-                    location(&tree, index, "aws_launch_template", name),
-                    "no block_device_mappings: the root volume's encryption is left to the AMI",
-                );
-            }
-            for mapping in mappings {
-                for ebs in nested(mapping.body(), "ebs") {
-                    let encrypted = tree.attr(index, ebs.body(), "encrypted");
-                    if encrypted != Some(Val::Bool(true))
-                        && encrypted != Some(Val::Str("true".into()))
-                    {
-                        report.add(
-                            location(&tree, index, "aws_launch_template", name),
-                            format!(
-                                "block_device_mappings.ebs.encrypted must be true, is {}",
-                                describe(&encrypted)
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-        for (index, _, name, body) in tree.resources("aws_instance") {
-            for block in nested(body, "root_block_device").chain(nested(body, "ebs_block_device")) {
-                let encrypted = tree.attr(index, block.body(), "encrypted");
-                if encrypted != Some(Val::Bool(true)) {
-                    report.add(
-                        location(&tree, index, "aws_instance", name),
-                        "volumes must be encrypted",
-                    );
-                }
-            }
-        }
-        for (index, _, name, body) in tree.resources("aws_ebs_volume") {
-            if tree.attr(index, body, "encrypted") != Some(Val::Bool(true)) {
-                report.add(
-                    location(&tree, index, "aws_ebs_volume", name),
-                    "encrypted must be true",
                 );
             }
         }
@@ -859,6 +674,98 @@ pub fn production_database_protected(root: &Path) -> Vec<Violation> {
     }
     if !found {
         report.add("env/production", "no aws_db_instance found");
+    }
+    report.finish()
+}
+
+/// Production keeps every protection a disposable environment may turn off:
+/// a final snapshot and the automated backups of its database, the images
+/// of its repository, the logs in its buckets, a recovery window on its
+/// secrets. And its web servers are replaced on EC2 status only, so that a
+/// database failover (which fails /readyz) never replaces them all.
+pub fn production_keeps_every_protection(root: &Path) -> Vec<Violation> {
+    let mut report = Report::new("production_keeps_every_protection");
+    let dir = root.join("env").join("production");
+    let tree = match Tree::load(&dir, "env/production") {
+        Ok(tree) => tree,
+        Err(error) => {
+            report.add("env/production", format!("cannot load: {error}"));
+            return report.finish();
+        }
+    };
+    let expectations: [(&str, &str, Val, &str); 6] = [
+        (
+            "aws_db_instance",
+            "skip_final_snapshot",
+            Val::Bool(false),
+            "keep a final snapshot",
+        ),
+        (
+            "aws_db_instance",
+            "delete_automated_backups",
+            Val::Bool(false),
+            "keep the automated backups",
+        ),
+        (
+            "aws_ecr_repository",
+            "force_delete",
+            Val::Bool(false),
+            "refuse to delete a repository with images",
+        ),
+        (
+            "aws_s3_bucket",
+            "force_destroy",
+            Val::Bool(false),
+            "refuse to delete a bucket with logs",
+        ),
+        (
+            "aws_autoscaling_group",
+            "health_check_type",
+            Val::Str("EC2".into()),
+            "replace instances on EC2 status only",
+        ),
+        (
+            "aws_db_instance",
+            "deletion_protection",
+            Val::Bool(true),
+            "refuse to delete the database",
+        ),
+    ];
+    for (kind, key, want, why) in expectations {
+        let mut found = false;
+        for (index, _, name, body) in tree.resources(kind) {
+            found = true;
+            let value = tree.attr(index, body, key);
+            if value.as_ref() != Some(&want) {
+                report.add(
+                    location(&tree, index, kind, name),
+                    format!(
+                        "{key} must be {} in production ({why}), is {}",
+                        describe(&Some(want.clone())),
+                        describe(&value)
+                    ),
+                );
+            }
+        }
+        if !found {
+            report.add("env/production", format!("no {kind} found"));
+        }
+    }
+    for (index, _, name, body) in tree.resources("aws_secretsmanager_secret") {
+        let value = tree.attr(index, body, "recovery_window_in_days");
+        if value
+            .as_ref()
+            .and_then(Val::as_num)
+            .is_none_or(|days| days < 7.0)
+        {
+            report.add(
+                location(&tree, index, "aws_secretsmanager_secret", name),
+                format!(
+                    "recovery_window_in_days must be at least 7 in production (a deleted secret stays restorable), is {}",
+                    describe(&value)
+                ),
+            );
+        }
     }
     report.finish()
 }

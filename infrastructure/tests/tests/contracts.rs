@@ -284,10 +284,10 @@ fn pipeline_contract_catches_a_missing_parameter_permission() {
     RepoCopy::new()
         .edit(
             CI_MAIN,
+            "actions   = [\"ssm:DeleteParameter\", \"ssm:GetParameter\", \"ssm:PutParameter\"]",
             "actions   = [\"ssm:GetParameter\", \"ssm:PutParameter\"]",
-            "actions   = [\"ssm:GetParameter\"]",
         )
-        .assert_caught(pipeline_contract, "needs ssm:PutParameter");
+        .assert_caught(pipeline_contract, "needs ssm:DeleteParameter");
 }
 
 #[test]
@@ -316,8 +316,8 @@ fn pipeline_contract_catches_a_shared_repository() {
     RepoCopy::new()
         .edit(
             STACK_MAIN,
-            "module \"ecr\" {\n  source = \"../ecr\"\n\n  name        = \"payments/${var.environment}\"",
-            "module \"ecr\" {\n  source = \"../ecr\"\n\n  name        = \"payments\"",
+            "module \"ecr\" {\n  source = \"../ecr\"\n\n  name         = \"payments/${var.environment}\"",
+            "module \"ecr\" {\n  source = \"../ecr\"\n\n  name         = \"payments\"",
         )
         .assert_caught(pipeline_contract, "module ecr is named");
 }

@@ -29,62 +29,7 @@ fn the_whole_policy_holds() {
 
 // Database not public
 
-#[test]
-fn database_is_not_public() {
-    assert_holds(database_not_public);
-}
-
-#[test]
-fn database_not_public_catches_a_public_instance() {
-    Copy::new()
-        .edit(
-            DATABASE,
-            "publicly_accessible    = false",
-            "publicly_accessible    = true",
-        )
-        .assert_caught(database_not_public, "publicly_accessible must be false");
-}
-
-#[test]
-fn database_not_public_catches_a_public_flag_passed_from_an_environment() {
-    let copy = Copy::new();
-    copy.edit(
-        DATABASE,
-        "publicly_accessible    = false",
-        "publicly_accessible    = var.public",
-    )
-    .append(
-        "modules/database/variables.tf",
-        "\nvariable \"public\" {\n  type    = bool\n  default = false\n}\n",
-    )
-    .edit(
-        STACK,
-        "  source = \"../database\"\n",
-        "  source = \"../database\"\n  public = var.environment == \"staging\"\n",
-    );
-    copy.assert_caught(
-        database_not_public,
-        "env/staging module.stack module.database",
-    );
-}
-
 // Database encrypted
-
-#[test]
-fn database_is_encrypted() {
-    assert_holds(database_encrypted);
-}
-
-#[test]
-fn database_encrypted_catches_unencrypted_storage() {
-    Copy::new()
-        .edit(
-            DATABASE,
-            "storage_encrypted     = true",
-            "storage_encrypted     = false",
-        )
-        .assert_caught(database_encrypted, "storage_encrypted must be true");
-}
 
 // Database ingress
 
@@ -216,70 +161,9 @@ resource "aws_security_group_rule" "admin" {
 
 // Listeners
 
-#[test]
-fn https_listener_uses_tls12_and_http_redirects() {
-    assert_holds(https_listener_tls12_and_http_redirect);
-}
-
-#[test]
-fn listener_rule_catches_an_old_tls_policy() {
-    Copy::new()
-        .edit(
-            "modules/load_balancer/variables.tf",
-            "default     = \"ELBSecurityPolicy-TLS13-1-2-2021-06\"",
-            "default     = \"ELBSecurityPolicy-2016-08\"",
-        )
-        .assert_caught(
-            https_listener_tls12_and_http_redirect,
-            "ssl_policy must be a TLS 1.2+ policy",
-        );
-}
-
-#[test]
-fn listener_rule_catches_http_serving_content() {
-    Copy::new()
-        .edit(LB, "    type = \"redirect\"\n", "    type = \"forward\"\n")
-        .assert_caught(
-            https_listener_tls12_and_http_redirect,
-            "must only redirect to HTTPS",
-        );
-}
-
 // IMDSv2
 
-#[test]
-fn instances_require_imdsv2() {
-    assert_holds(imdsv2_required);
-}
-
-#[test]
-fn imdsv2_rule_catches_optional_tokens() {
-    Copy::new()
-        .edit(
-            WEB,
-            "http_tokens                 = \"required\"",
-            "http_tokens                 = \"optional\"",
-        )
-        .assert_caught(imdsv2_required, "http_tokens must be \"required\"");
-}
-
 // Volumes
-
-#[test]
-fn volumes_are_encrypted() {
-    assert_holds(volumes_encrypted);
-}
-
-#[test]
-fn volume_rule_catches_an_unencrypted_root_volume() {
-    Copy::new()
-        .edit(
-            WEB,
-            "      encrypted             = true",
-            "      encrypted             = false",
-        )
-        .assert_caught(volumes_encrypted, "ebs.encrypted must be true");
-}
 
 // Database password
 
@@ -593,4 +477,229 @@ fn drain_rule_catches_user_data_without_a_drain_delay() {
             deregistration_delay_within_drain_delay,
             "no user data sets PAYMENTS_DRAIN_DELAY",
         );
+}
+
+// Production keeps every protection
+
+#[test]
+fn production_keeps_every_protection_it_may_not_drop() {
+    assert_holds(production_keeps_every_protection);
+}
+
+#[test]
+fn protection_rule_catches_a_production_that_skips_its_final_snapshot() {
+    Copy::new()
+        .edit(
+            PRODUCTION,
+            "  log_retention_days = 365\n",
+            "  log_retention_days = 365\n\n  db_skip_final_snapshot = true\n",
+        )
+        .assert_caught(
+            production_keeps_every_protection,
+            "skip_final_snapshot must be false",
+        );
+}
+
+#[test]
+fn protection_rule_catches_a_production_repository_that_can_be_force_deleted() {
+    Copy::new()
+        .edit(
+            PRODUCTION,
+            "  log_retention_days = 365\n",
+            "  log_retention_days = 365\n\n  ecr_force_delete = true\n",
+        )
+        .assert_caught(
+            production_keeps_every_protection,
+            "force_delete must be false",
+        );
+}
+
+#[test]
+fn protection_rule_catches_force_destroyable_log_buckets() {
+    Copy::new()
+        .edit(
+            PRODUCTION,
+            "  log_retention_days = 365\n",
+            "  log_retention_days = 365\n\n  log_buckets_force_destroy = true\n",
+        )
+        .assert_caught(
+            production_keeps_every_protection,
+            "force_destroy must be false",
+        );
+}
+
+#[test]
+fn protection_rule_catches_deleted_automated_backups() {
+    Copy::new()
+        .edit(
+            PRODUCTION,
+            "  log_retention_days = 365\n",
+            "  log_retention_days = 365\n\n  db_delete_automated_backups = true\n",
+        )
+        .assert_caught(
+            production_keeps_every_protection,
+            "delete_automated_backups must be false",
+        );
+}
+
+#[test]
+fn protection_rule_catches_secrets_deleted_without_recovery() {
+    Copy::new()
+        .edit(
+            PRODUCTION,
+            "  log_retention_days = 365\n",
+            "  log_retention_days = 365\n\n  secret_recovery_window_days = 0\n",
+        )
+        .assert_caught(
+            production_keeps_every_protection,
+            "recovery_window_in_days must be at least 7",
+        );
+}
+
+#[test]
+fn protection_rule_catches_web_servers_replaced_on_load_balancer_health() {
+    Copy::new()
+        .edit(
+            WEB,
+            "health_check_type         = \"EC2\"",
+            "health_check_type         = \"ELB\"",
+        )
+        .assert_caught(
+            production_keeps_every_protection,
+            "health_check_type must be",
+        );
+}
+
+// Lifecycle and ownership
+
+#[test]
+fn lifecycle_and_ownership_hold() {
+    assert_holds(lifecycle::lifecycle_and_ownership);
+}
+
+#[test]
+fn lifecycle_rule_catches_a_fixed_target_group_name() {
+    Copy::new()
+        .edit(
+            LB,
+            "name_prefix          = \"pay-\"",
+            "name                 = var.name",
+        )
+        .assert_caught(lifecycle::lifecycle_and_ownership, "use name_prefix");
+}
+
+#[test]
+fn lifecycle_rule_catches_a_target_group_tagged_only_by_default_tags() {
+    Copy::new()
+        .edit(
+            LB,
+            "merge(var.tags, { Name = var.name, Service = \"payments\", Environment = var.environment })",
+            "merge(var.tags, { Name = var.name })",
+        )
+        .assert_caught(
+            lifecycle::lifecycle_and_ownership,
+            "tags must set Environment = var.environment",
+        );
+}
+
+#[test]
+fn lifecycle_rule_catches_an_environment_owning_the_identity_provider() {
+    Copy::new()
+        .edit(
+            CI,
+            "data \"aws_iam_openid_connect_provider\" \"circleci\" {",
+            "resource \"aws_iam_openid_connect_provider\" \"circleci\" {\n  url            = \"https://${local.issuer_host}\"\n  client_id_list = [var.circleci_organization_id]\n}\n\ndata \"aws_iam_openid_connect_provider\" \"circleci\" {",
+        )
+        .assert_caught(
+            lifecycle::lifecycle_and_ownership,
+            "must not create the account's identity provider",
+        );
+}
+
+#[test]
+fn lifecycle_rule_catches_the_latest_ami() {
+    Copy::new()
+        .edit(
+            WEB,
+            "image_id               = data.aws_ami.this.id",
+            "image_id               = data.aws_ssm_parameter.ami.insecure_value",
+        )
+        .edit(
+            WEB,
+            "data \"aws_ami\" \"this\" {",
+            "data \"aws_ssm_parameter\" \"ami\" {\n  name = \"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64\"\n}\n\ndata \"aws_ami\" \"this\" {",
+        )
+        .assert_caught(lifecycle::lifecycle_and_ownership, "pin a release");
+}
+
+#[test]
+fn lifecycle_rule_catches_a_shell_for_the_pipeline() {
+    Copy::new()
+        .edit(
+            CI,
+            "resources = [aws_ssm_document.swap.arn]",
+            "resources = [\"arn:${local.partition}:ssm:${local.region}::document/AWS-RunShellScript\"]",
+        )
+        .assert_caught(lifecycle::lifecycle_and_ownership, "AWS-RunShellScript");
+}
+
+#[test]
+fn lifecycle_rule_catches_a_renamed_swap_document() {
+    Copy::new()
+        .edit(
+            CI,
+            "name            = \"payments-${var.environment}-swap\"",
+            "name            = \"payments-swap\"",
+        )
+        .assert_caught(
+            lifecycle::lifecycle_and_ownership,
+            "must be named payments-${var.environment}-swap",
+        );
+}
+
+#[test]
+fn lifecycle_rule_catches_a_service_trust_without_source_account() {
+    Copy::new()
+        .edit(
+            DATABASE,
+            "      variable = \"aws:SourceAccount\"",
+            "      variable = \"aws:SourceArn\"",
+        )
+        .assert_caught(
+            lifecycle::lifecycle_and_ownership,
+            "needs an aws:SourceAccount condition",
+        );
+}
+
+#[test]
+fn lifecycle_rule_catches_the_managed_ssm_policy() {
+    Copy::new()
+        .edit(
+            WEB,
+            "resource \"aws_iam_role_policy\" \"web\" {",
+            "resource \"aws_iam_role_policy_attachment\" \"ssm_core\" {\n  role       = aws_iam_role.this.name\n  policy_arn = \"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore\"\n}\n\nresource \"aws_iam_role_policy\" \"web\" {",
+        )
+        .assert_caught(lifecycle::lifecycle_and_ownership, "AmazonSSMManagedInstanceCore");
+}
+
+#[test]
+fn lifecycle_rule_catches_flow_logs_to_cloudwatch() {
+    Copy::new()
+        .edit(
+            "modules/network/main.tf",
+            "log_destination_type     = \"s3\"",
+            "log_destination_type     = \"cloud-watch-logs\"",
+        )
+        .assert_caught(lifecycle::lifecycle_and_ownership, "flow logs go to S3");
+}
+
+#[test]
+fn lifecycle_rule_catches_a_missing_s3_gateway_endpoint() {
+    Copy::new()
+        .edit(
+            "modules/network/main.tf",
+            "vpc_endpoint_type = \"Gateway\"",
+            "vpc_endpoint_type = \"Interface\"",
+        )
+        .assert_caught(lifecycle::lifecycle_and_ownership, "no S3 gateway endpoint");
 }
