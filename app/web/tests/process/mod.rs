@@ -116,6 +116,13 @@ impl Server {
     }
 }
 
+/// A test that fails part-way must not leave its server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// One HTTP/1.1 request on a fresh connection; returns status and body.
 pub fn http(
     addr: SocketAddr,
