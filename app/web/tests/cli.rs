@@ -72,6 +72,11 @@ fn configuration_and_runtime_errors_are_one_sentence() {
         2,
         "at least 64 characters",
     );
+    assert_fails(
+        &run(&["serve", "--idle-timeout", "0s"], d),
+        2,
+        "--idle-timeout must be longer than zero",
+    );
     let o = run(&["serve", "--drain-delay", "soon"], d);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let missing = d.join("missing-url-file");
