@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::domain::NewPayment;
+use crate::domain::{Email, TokenName};
 use crate::passwords;
 use crate::seed;
 use crate::server::{self, Application, ServeConfig};
@@ -369,14 +369,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Token(TokenCommand::Create { name, scope }) => {
-            let name = name.trim();
-            if name.is_empty() || name.chars().count() > 100 {
-                return Err(CliError::usage("--name must be 1 to 100 characters"));
-            }
+            let name = TokenName::parse(name.trim()).map_err(|_| {
+                CliError::usage(format!(
+                    "--name must be {} to {} characters",
+                    TokenName::MIN_CHARS,
+                    TokenName::MAX_CHARS
+                ))
+            })?;
             let scope = Scope::parse(scope)
                 .map_err(|_| CliError::usage("--scope must be read or write"))?;
             let store = cli.store(DEFAULT_DATABASE_URL).await?;
-            let (token, secret) = store.create_token("cli", name, scope).await?;
+            let (token, secret) = store.create_token("cli", name.as_str(), scope).await?;
             println!(
                 "created {} token {} ({}); its secret is shown only now:",
                 scope.as_str(),
@@ -460,12 +463,9 @@ async fn follow_database_url_file(store: Store, path: PathBuf) {
 }
 
 fn parse_email(email: &str) -> Result<String, CliError> {
-    NewPayment::from_json(serde_json::json!({
-        "amount": 1, "currency": "USD", "method": "other",
-        "payer": {"name": "x", "email": email}
-    }))
-    .map(|p| p.payer_email)
-    .map_err(|_| CliError::usage(format!("--email {email:?} is not an email address")))
+    Email::parse(email)
+        .map(Email::into_string)
+        .map_err(|_| CliError::usage(format!("--email {email:?} is not an email address")))
 }
 
 fn read_password_stdin() -> Result<String, CliError> {

@@ -11,7 +11,7 @@ use fake::faker::name::en::{FirstName, LastName};
 use fake::rand::rngs::StdRng;
 use fake::rand::{RngExt, SeedableRng};
 
-use crate::domain::{Currency, Metadata, Method, NewPayment, RefundReason, Status, Timestamp};
+use crate::domain::{Currency, Metadata, Method, RefundReason, Status, Timestamp};
 use crate::storage::payments::SeedPayment;
 use crate::storage::{Store, StoreError};
 
@@ -220,19 +220,16 @@ impl Generator {
         let id = seeded_id(rng, "pay", created_at);
         SeedPayment {
             id,
-            new: NewPayment {
-                amount,
-                currency,
-                payer_name: format!("{first} {last}"),
-                payer_email: email,
-                method,
-                status,
-                campaign,
-                description,
-                external_ref,
-                metadata,
-                created_at: Some(created_at),
-            },
+            amount,
+            currency,
+            payer_name: format!("{first} {last}"),
+            payer_email: email,
+            method,
+            status,
+            campaign,
+            description,
+            external_ref,
+            metadata,
             created_at,
             refunds,
         }
@@ -334,8 +331,7 @@ mod tests {
         let ys: Vec<_> = (0..2000).map(|_| b.next_payment()).collect();
         let zs: Vec<_> = (0..2000).map(|_| c.next_payment()).collect();
         for (x, y) in xs.iter().zip(&ys) {
-            assert_eq!(x.id, y.id);
-            assert_eq!(x.new, y.new);
+            assert_eq!(x, y);
         }
         assert_ne!(xs[0].id, zs[0].id);
         let refunded = xs.iter().filter(|p| !p.refunds.is_empty()).count();
@@ -343,9 +339,9 @@ mod tests {
             (20..=110).contains(&refunded),
             "about 3% refunded, got {refunded}"
         );
-        assert!(xs.iter().any(|p| p.new.status == Status::Pending));
-        assert!(xs.iter().any(|p| p.new.status == Status::Failed));
-        assert!(xs.iter().any(|p| p.new.currency.code() != "USD"));
+        assert!(xs.iter().any(|p| p.status == Status::Pending));
+        assert!(xs.iter().any(|p| p.status == Status::Failed));
+        assert!(xs.iter().any(|p| p.currency.code() != "USD"));
         assert!(
             xs.windows(2).all(|w| w[0].created_at <= w[1].created_at),
             "time order"
@@ -355,11 +351,11 @@ mod tests {
             "spread over all the days"
         );
         for p in &xs {
-            assert!(p.new.amount >= 1);
+            assert!(p.amount >= 1);
             assert!(p.created_at < anchor && p.created_at.0 >= anchor.0 - 400 * DAY_MICROS - 1);
-            assert!(p.new.payer_email.contains("@example."));
+            assert!(p.payer_email.contains("@example."));
             for (_, amount, at, _) in &p.refunds {
-                assert!(*amount <= p.new.amount && *at >= p.created_at && *at <= anchor);
+                assert!(*amount <= p.amount && *at >= p.created_at && *at <= anchor);
             }
         }
     }

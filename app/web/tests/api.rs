@@ -919,6 +919,86 @@ async fn openapi_constraints_match_the_server() {
             .await
             .problem(400);
     }
+    // Each documented bound is the server's: the value at the bound is taken,
+    // one past it is refused, naming the field.
+    let create = &doc["components"]["schemas"]["CreatePayment"];
+    let payer = &doc["components"]["schemas"]["PayerInput"];
+    let mut bounded = Vec::new();
+    for (prefix, schema) in [("", create), ("payer.", payer)] {
+        for (name, prop) in schema["properties"].as_object().unwrap() {
+            if let Some(max) = prop["maxLength"].as_u64() {
+                bounded.push((format!("{prefix}{name}"), max as usize));
+            }
+        }
+    }
+    bounded.sort();
+    let names: Vec<&str> = bounded.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "campaign",
+            "description",
+            "external_ref",
+            "payer.email",
+            "payer.name"
+        ]
+    );
+    for (i, (field, max)) in bounded.iter().enumerate() {
+        let value = |len: usize| {
+            if field == "payer.email" {
+                // a@ + labels of 50 letters (a local part has at most 64, a
+                // label 63) + .org
+                let labels = len - 6;
+                let full = (labels - 1) / 51;
+                let last = labels - 51 * full;
+                let label = format!("{}.", "x".repeat(50));
+                format!("a@{}{}.org", label.repeat(full), "x".repeat(last))
+            } else {
+                "é".repeat(len)
+            }
+        };
+        let with = |v: String| {
+            let mut body = payment_body(100);
+            match field.split_once('.') {
+                Some((outer, inner)) => body[outer][inner] = json!(v),
+                None => body[field.as_str()] = json!(v),
+            }
+            body
+        };
+        let r = app
+            .post("/api/v1/payments", with(value(*max)), &format!("at-{i}"))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{field} at {max}: {}",
+            r.text
+        );
+        let refused = app
+            .post(
+                "/api/v1/payments",
+                with(value(max + 1)),
+                &format!("past-{i}"),
+            )
+            .await
+            .problem(422);
+        assert_eq!(refused, [field.as_str()], "{field} past {max}");
+    }
+    let amount = &create["properties"]["amount"];
+    let (min, max) = (
+        amount["minimum"].as_i64().unwrap(),
+        amount["maximum"].as_i64().unwrap(),
+    );
+    for (amount, ok) in [(min, true), (max, true), (min - 1, false), (max + 1, false)] {
+        let r = app
+            .post(
+                "/api/v1/payments",
+                payment_body(amount),
+                &format!("amount-{amount}"),
+            )
+            .await;
+        assert_eq!(r.status == StatusCode::CREATED, ok, "{amount}: {}", r.text);
+    }
     // A change names at least one field, and neither status nor metadata is null.
     let update = &doc["components"]["schemas"]["UpdatePayment"];
     assert_eq!(update["minProperties"], json!(1));

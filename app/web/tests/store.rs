@@ -10,8 +10,8 @@ use chrono::Datelike;
 use chrono::NaiveDate;
 use common::{TestApp, databases, payment_body};
 use payments::domain::{
-    Currency, Filter, ListRequest, NewRefund, PageFrom, PaymentPatch, RefundReason, Status,
-    SummaryRequest,
+    Currency, Filter, ListRequest, MinorUnits, NewRefund, PageFrom, PaymentPatch, RefundReason,
+    Status, SummaryRequest,
 };
 use payments::storage::accounts::{Scope, hash_secret};
 use payments::storage::{ConnectOptions, Store, StoreError};
@@ -459,8 +459,8 @@ async fn rollups_agree_with_the_rows_after_seeding_and_writes() {
                     None,
                     &p.id,
                     &NewRefund {
-                        amount,
-                        reason: RefundReason::Other,
+                        amount: amount.map(|a| MinorUnits::new(a).unwrap()),
+                        reason: Some(RefundReason::Other),
                     },
                     |_| (201, String::new()),
                 )

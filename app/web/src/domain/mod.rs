@@ -5,8 +5,10 @@ pub mod listing;
 pub mod money;
 mod names;
 pub mod payment;
+pub mod requests;
 pub mod summary;
 pub mod validate;
+pub mod values;
 
 pub use access::{Role, Scope, Token, User};
 pub use listing::{Cursor, Filter, ListRequest, PageFrom, RawListParams};
@@ -15,8 +17,13 @@ pub use money::{
     write_major_units,
 };
 pub use payment::{
-    Metadata, Method, NewPayment, NewRefund, Payer, Payment, PaymentPatch, Refund, RefundReason,
-    RefundRefusal, Status, Timestamp, new_id, refund_amount,
+    Method, Payer, Payment, Refund, RefundReason, RefundRefusal, Status, Timestamp, new_id,
+    refund_amount,
 };
+pub use requests::{InitialStatus, NewPayer, NewPayment, NewRefund, PaymentPatch};
 pub use summary::{Breakdown, DailyTotal, RawSummaryParams, StatusTotal, Summary, SummaryRequest};
 pub use validate::FieldError;
+pub use values::{
+    CampaignName, Description, Email, ExternalRef, IdempotencyKey, Metadata, MinorUnits, PayerName,
+    PaymentId, TokenName,
+};

@@ -31,6 +31,15 @@ macro_rules! string_enum {
             }
         }
 
+        impl $crate::domain::values::Scalar for $name {
+            fn from_value(value: serde_json::Value) -> Result<Self, String> {
+                match value {
+                    serde_json::Value::String(s) => Self::parse(&s),
+                    _ => Err("must be a string".into()),
+                }
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())

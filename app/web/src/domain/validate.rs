@@ -1,8 +1,11 @@
-//! Field-by-field validation of JSON bodies, so that every invalid or unknown
+//! Field-by-field reading of JSON bodies, so that every invalid or unknown
 //! field gets its own entry in the error response (not just the first one).
+//! What each field may hold is its type's business ([`super::values`]).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+use super::values::FromField;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -19,6 +22,10 @@ impl FieldError {
         }
     }
 }
+
+/// A field was present but wrong; its error is in the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Invalid;
 
 /// Reads the fields of one JSON object, collecting every problem.
 pub struct Fields<'a> {
@@ -43,7 +50,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub fn path(&self, name: &str) -> String {
+    fn path(&self, name: &str) -> String {
         if self.prefix.is_empty() {
             name.to_owned()
         } else {
@@ -51,113 +58,49 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub fn error(&mut self, name: &str, message: impl Into<String>) {
-        let field = self.path(name);
-        self.errors.push(FieldError::new(field, message));
+    fn read<T: FromField>(&mut self, name: &str, value: Value) -> Option<T> {
+        let path = self.path(name);
+        T::from_field(value, &path, &mut self.errors)
     }
 
-    pub fn extend(&mut self, errors: Vec<FieldError>) {
-        self.errors.extend(errors);
-    }
-
-    /// The raw value of a field, `null` included, without taking it.
-    pub fn peek(&self, name: &str) -> Option<&Value> {
-        self.map.get(name)
-    }
-
-    /// Removes a field. `null` counts as absent.
-    pub fn take(&mut self, name: &str) -> Option<Value> {
-        self.map.remove(name).filter(|v| !v.is_null())
-    }
-
-    pub fn required(&mut self, name: &str) -> Option<Value> {
-        let value = self.take(name);
-        if value.is_none() {
-            self.error(name, "is required");
-        }
-        value
-    }
-
-    /// A string of `min..=max` characters.
-    pub fn string(
-        &mut self,
-        name: &str,
-        value: Option<Value>,
-        min: usize,
-        max: usize,
-    ) -> Option<String> {
-        match value? {
-            Value::String(s) => {
-                let chars = s.chars().count();
-                if chars < min {
-                    self.error(
-                        name,
-                        if min == 1 {
-                            "must not be empty".to_owned()
-                        } else {
-                            format!("must be at least {min} characters")
-                        },
-                    );
-                    None
-                } else if chars > max {
-                    self.error(name, format!("must be at most {max} characters"));
-                    None
-                } else {
-                    Some(s)
-                }
-            }
-            _ => {
-                self.error(name, "must be a string");
-                None
-            }
-        }
-    }
-
-    /// An integer within `min..=max`.
-    pub fn integer(&mut self, name: &str, value: Option<Value>, min: i64, max: i64) -> Option<i64> {
-        let value = value?;
-        match value.as_i64() {
-            Some(n) if (min..=max).contains(&n) => Some(n),
-            Some(_) => {
-                self.error(name, format!("must be between {min} and {max}"));
-                None
-            }
-            None if value.is_number() => {
-                self.error(
-                    name,
-                    format!("must be a whole number of minor units between {min} and {max}"),
-                );
-                None
-            }
+    /// A field that must be present and not null.
+    pub fn required<T: FromField>(&mut self, name: &str) -> Option<T> {
+        match self.map.remove(name).filter(|v| !v.is_null()) {
+            Some(value) => self.read(name, value),
             None => {
-                self.error(name, "must be an integer");
+                let path = self.path(name);
+                self.errors.push(FieldError::new(path, "is required"));
                 None
             }
         }
     }
 
-    /// A string parsed by `parse`, whose error message is used as is.
-    pub fn parsed<T>(
-        &mut self,
-        name: &str,
-        value: Option<Value>,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
-        let s = self.string(name, value, 0, 10_000)?;
-        match parse(&s) {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.error(name, message);
-                None
-            }
+    /// A field that may be absent; `null` counts as absent. `Err(Invalid)` when
+    /// present but invalid.
+    pub fn optional<T: FromField>(&mut self, name: &str) -> Result<Option<T>, Invalid> {
+        match self.map.remove(name).filter(|v| !v.is_null()) {
+            Some(value) => self.read(name, value).map(Some).ok_or(Invalid),
+            None => Ok(None),
         }
     }
 
-    /// Every remaining field is unknown; returns all collected errors.
+    /// A field of a change: absent (`None`), `null` (`Some(None)`: clear it)
+    /// or a value.
+    pub fn nullable<T: FromField>(&mut self, name: &str) -> Result<Option<Option<T>>, Invalid> {
+        match self.map.remove(name) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(value) => self.read(name, value).map(|v| Some(Some(v))).ok_or(Invalid),
+        }
+    }
+
+    /// Every remaining field is unknown. `Ok` only when nothing was wrong.
     pub fn finish(mut self) -> Result<(), Vec<FieldError>> {
         let unknown: Vec<String> = self.map.keys().cloned().collect();
         for name in unknown {
-            self.error(&name, "is not a known field");
+            let path = self.path(&name);
+            self.errors
+                .push(FieldError::new(path, "is not a known field"));
         }
         if self.errors.is_empty() {
             Ok(())
@@ -165,38 +108,62 @@ impl<'a> Fields<'a> {
             Err(self.errors)
         }
     }
+
+    /// Moves this object's errors into the enclosing object's list.
+    pub fn finish_into(self, errors: &mut Vec<FieldError>) -> bool {
+        match self.finish() {
+            Ok(()) => true,
+            Err(mine) => {
+                errors.extend(mine);
+                false
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::values::{MinorUnits, PayerName};
     use serde_json::json;
 
     #[test]
     fn collects_every_error_and_unknown_fields() {
-        let mut f = Fields::new("", json!({"a": 5, "b": "x", "c": true, "zzz": 1})).unwrap();
-        let a = f.take("a");
-        assert_eq!(f.string("a", a, 1, 10), None);
-        let b = f.take("b");
-        assert_eq!(f.integer("b", b, 0, 5), None);
-        let c = f.required("missing");
-        assert!(c.is_none());
-        f.take("c");
+        let mut f = Fields::new("", json!({"a": 5, "b": "x", "c": null, "zzz": 1})).unwrap();
+        assert_eq!(f.optional::<PayerName>("a"), Err(Invalid));
+        assert_eq!(f.required::<MinorUnits>("b"), None);
+        assert_eq!(f.required::<MinorUnits>("missing"), None);
+        assert_eq!(f.optional::<MinorUnits>("c"), Ok(None));
         let errors = f.finish().unwrap_err();
-        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, vec!["a", "b", "missing", "zzz"]);
+        let got: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", "must be a string"),
+                ("b", "must be an integer"),
+                ("missing", "is required"),
+                ("zzz", "is not a known field"),
+            ]
+        );
     }
 
     #[test]
-    fn nested_paths_and_bounds() {
-        let mut f = Fields::new("payer", json!({"name": "", "n": 1.5})).unwrap();
-        let name = f.take("name");
-        assert_eq!(f.string("name", name, 1, 10), None);
-        let n = f.take("n");
-        assert_eq!(f.integer("n", n, 1, 10), None);
+    fn nested_paths_and_null_that_clears() {
+        let mut f = Fields::new("payer", json!({"name": "", "n": 1.5, "d": null})).unwrap();
+        assert_eq!(f.required::<PayerName>("name"), None);
+        assert_eq!(f.optional::<MinorUnits>("n"), Err(Invalid));
+        assert_eq!(f.nullable::<PayerName>("d"), Ok(Some(None)));
+        assert_eq!(f.nullable::<PayerName>("absent"), Ok(None));
         let errors = f.finish().unwrap_err();
         assert_eq!(errors[0].field, "payer.name");
         assert_eq!(errors[1].field, "payer.n");
-        assert!(Fields::new("", json!([1])).is_err());
+        assert_eq!(errors.len(), 2);
+        assert_eq!(
+            Fields::new("", json!([1])).err().unwrap(),
+            [FieldError::new("body", "must be a JSON object")]
+        );
     }
 }

@@ -1,7 +1,5 @@
 //! The JSON API under `/api/v1`.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,10 +10,10 @@ use super::AppState;
 use super::error::{ApiError, Problem};
 use super::extract::{ApiCaller, ApiQuery, JsonBody, idempotency_key, request_hash};
 use crate::domain::{
-    Cursor, Method, NewPayment, NewRefund, Payment, PaymentPatch, RawListParams, RawSummaryParams,
-    Refund, RefundReason, Status, Summary,
+    Cursor, IdempotencyKey, Method, NewPayment, NewRefund, Payment, PaymentId, PaymentPatch,
+    RawListParams, RawSummaryParams, Refund, Status, Summary,
 };
-use crate::storage::payments::{IdempotencyKey, Idempotent};
+use crate::storage::payments::{IdempotencyKey as IdempotencyClaim, Idempotent};
 
 /// A page of payments, newest first.
 #[derive(Serialize, ToSchema)]
@@ -30,83 +28,28 @@ pub struct PaymentList {
     pub next_cursor: Option<String>,
 }
 
-/// The payer of a new payment.
-#[derive(ToSchema, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct PayerInput {
-    #[schema(min_length = 1, max_length = 200)]
-    name: String,
-    #[schema(format = Email, max_length = 254)]
-    email: String,
-}
+/// The `Idempotency-Key` header every POST carries. Written by hand because
+/// the derive drops `required` and the description when a schema comes
+/// from a function, and the limits must come from [`IdempotencyKey`].
+pub struct IdempotencyHeader;
 
-/// Status a payment may be recorded with.
-#[derive(ToSchema, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum InitialStatus {
-    Pending,
-    Succeeded,
-    Failed,
-}
-
-/// Body of `POST /api/v1/payments`. Unknown fields are refused.
-#[derive(ToSchema, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct CreatePayment {
-    /// In the currency's minor unit (cents for USD, yen for JPY).
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
-    amount: i64,
-    /// ISO 4217 code in upper case.
-    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
-    currency: String,
-    payer: PayerInput,
-    method: Method,
-    /// Default `succeeded`.
-    status: Option<InitialStatus>,
-    #[schema(min_length = 1, max_length = 100)]
-    campaign: Option<String>,
-    #[schema(max_length = 500)]
-    description: Option<String>,
-    /// The processor's id; unique.
-    #[schema(min_length = 1, max_length = 255)]
-    external_ref: Option<String>,
-    /// At most 20 keys of 1 to 40 characters; string values of at most 500.
-    metadata: Option<BTreeMap<String, String>>,
-    /// RFC 3339, for imports; default now; not in the future.
-    #[schema(format = DateTime)]
-    created_at: Option<String>,
-}
-
-/// Body of `PATCH /api/v1/payments/{id}`: at least one field.
-#[derive(ToSchema, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct UpdatePayment {
-    /// Allowed: pending → succeeded, pending → failed.
-    #[schema(nullable = false)]
-    status: Option<Status>,
-    /// Null clears it.
-    #[schema(max_length = 500)]
-    description: Option<String>,
-    /// Replaces the whole map. At most 20 keys of 1 to 40 characters;
-    /// string values of at most 500.
-    #[schema(nullable = false)]
-    metadata: Option<BTreeMap<String, String>>,
-}
-
-/// Body of `POST /api/v1/payments/{id}/refunds`.
-#[derive(ToSchema, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct CreateRefund {
-    /// Default: all that remains refundable.
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
-    amount: Option<i64>,
-    /// Default `requested_by_customer`.
-    reason: Option<RefundReason>,
+impl IntoParams for IdempotencyHeader {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        vec![
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(utoipa::openapi::Required::True)
+                .description(Some(
+                    "1 to 255 visible ASCII characters; repeats replay the first response",
+                ))
+                .schema(Some(IdempotencyKey::schema()))
+                .build(),
+        ]
+    }
 }
 
 /// Filters and paging for the payment list.
@@ -183,10 +126,10 @@ fn idempotency(
     headers: &HeaderMap,
     path: &str,
     body: &serde_json::Value,
-) -> Result<IdempotencyKey, ApiError> {
-    Ok(IdempotencyKey {
+) -> Result<IdempotencyClaim, ApiError> {
+    Ok(IdempotencyClaim {
         principal: caller.actor(),
-        key: idempotency_key(headers)?,
+        key: idempotency_key(headers)?.into_string(),
         request_hash: request_hash("POST", path, body),
     })
 }
@@ -220,8 +163,8 @@ fn to_json<T: Serialize>(value: &T) -> String {
 /// Record a payment.
 #[utoipa::path(
     post, path = "/api/v1/payments", tag = "payments",
-    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "1 to 255 visible ASCII characters; repeats replay the first response")),
-    request_body = CreatePayment,
+    params(IdempotencyHeader),
+    request_body = NewPayment,
     responses(
         (status = 201, description = "Created (or replayed, with `Idempotent-Replayed: true`)", body = Payment),
         (status = 400, description = "Malformed JSON or missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
@@ -298,7 +241,8 @@ pub async fn get_payment(
     _caller: ApiCaller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let payment = state.store.payment_with_refunds(&id).await?;
+    let id = PaymentId::parse(&id).ok_or(ApiError::NotFound)?;
+    let payment = state.store.payment_with_refunds(id.as_str()).await?;
     Ok(json_response(StatusCode::OK, to_json(&payment)))
 }
 
@@ -306,7 +250,7 @@ pub async fn get_payment(
 #[utoipa::path(
     patch, path = "/api/v1/payments/{id}", tag = "payments",
     params(("id" = String, Path, description = "Payment id (pay_…)")),
-    request_body = UpdatePayment,
+    request_body = PaymentPatch,
     responses(
         (status = 200, description = "The updated payment", body = Payment),
         (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
@@ -321,9 +265,10 @@ pub async fn update_payment(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let patch = PaymentPatch::from_json(body).map_err(ApiError::invalid)?;
+    let id = PaymentId::parse(&id).ok_or(ApiError::NotFound)?;
     let payment = state
         .store
-        .update_payment(&caller.actor(), &id, &patch)
+        .update_payment(&caller.actor(), id.as_str(), &patch)
         .await?;
     Ok(json_response(StatusCode::OK, to_json(&payment)))
 }
@@ -333,9 +278,9 @@ pub async fn update_payment(
     post, path = "/api/v1/payments/{id}/refunds", tag = "refunds",
     params(
         ("id" = String, Path, description = "Payment id (pay_…)"),
-        ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "1 to 255 visible ASCII characters; repeats replay the first response"),
+        IdempotencyHeader,
     ),
-    request_body = CreateRefund,
+    request_body = NewRefund,
     responses(
         (status = 201, description = "Refunded (or replayed, with `Idempotent-Replayed: true`)", body = Refund),
         (status = 400, description = "Malformed JSON or missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
@@ -355,9 +300,10 @@ pub async fn create_refund(
     let path = format!("/api/v1/payments/{id}/refunds");
     let idem = idempotency(&caller, &headers, &path, &body)?;
     let new = NewRefund::from_json(body).map_err(ApiError::invalid)?;
+    let id = PaymentId::parse(&id).ok_or(ApiError::NotFound)?;
     let outcome = state
         .store
-        .refund_payment(&caller.actor(), Some(&idem), &id, &new, |r| {
+        .refund_payment(&caller.actor(), Some(&idem), id.as_str(), &new, |r| {
             (201, to_json(r))
         })
         .await?;

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::ApiError;
+use crate::domain::IdempotencyKey;
 use crate::storage::accounts::{Scope, Token};
 
 /// A JSON body: 415 unless `Content-Type: application/json`, 413 over the
@@ -105,18 +106,12 @@ impl FromRequestParts<AppState> for ApiCaller {
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
-/// The `Idempotency-Key` header: 1–255 visible ASCII characters.
-pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+/// The `Idempotency-Key` header, required on POST.
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<IdempotencyKey, ApiError> {
     let value = headers.get(IDEMPOTENCY_KEY).ok_or_else(|| {
         ApiError::BadRequest("the Idempotency-Key header is required on POST".into())
     })?;
-    let bytes = value.as_bytes();
-    if bytes.is_empty() || bytes.len() > 255 || !bytes.iter().all(|b| (0x21..=0x7e).contains(b)) {
-        return Err(ApiError::BadRequest(
-            "the Idempotency-Key header must be 1 to 255 visible ASCII characters".into(),
-        ));
-    }
-    Ok(String::from_utf8_lossy(bytes).into_owned())
+    IdempotencyKey::parse(value.as_bytes()).map_err(ApiError::BadRequest)
 }
 
 /// What an idempotency key is bound to: method, path and canonical body.
@@ -161,7 +156,7 @@ mod tests {
         let mut h = axum::http::HeaderMap::new();
         assert!(idempotency_key(&h).is_err());
         h.insert(IDEMPOTENCY_KEY, "abc-123".parse().unwrap());
-        assert_eq!(idempotency_key(&h).unwrap(), "abc-123");
+        assert_eq!(idempotency_key(&h).unwrap().as_str(), "abc-123");
         h.insert(IDEMPOTENCY_KEY, "has space".parse().unwrap());
         assert!(idempotency_key(&h).is_err());
         h.insert(IDEMPOTENCY_KEY, "k".repeat(256).parse().unwrap());

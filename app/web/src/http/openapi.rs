@@ -32,9 +32,9 @@ use super::api;
         crate::domain::FieldError,
         super::error::Problem,
         api::PaymentList,
-        api::CreatePayment,
-        api::UpdatePayment,
-        api::CreateRefund,
+        crate::domain::NewPayment,
+        crate::domain::PaymentPatch,
+        crate::domain::NewRefund,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -62,40 +62,15 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every currency code the API accepts (ISO 4217 with a minor unit).
-pub fn currency_codes() -> Vec<String> {
-    let mut codes: Vec<String> = crate::domain::Currency::all()
-        .map(|c| c.code().to_owned())
-        .collect();
-    codes.sort();
-    codes
-}
-
-/// The generated document plus the constraints the derive macros cannot
-/// express: the list of currencies, the metadata limits and "at least one
-/// field" for a change. Built once.
+/// The generated document plus what the derive macros cannot express: the
+/// problem responses every operation shares, the currency codes of the query
+/// filters and their dates with or without a time. Built once.
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-        let codes = Value::from(currency_codes());
-        let metadata = json!({
-            "type": ["object", "null"],
-            "description": "At most 20 keys of 1 to 40 characters; string values of at most 500.",
-            "maxProperties": 20,
-            "propertyNames": {"type": "string", "minLength": 1, "maxLength": 40},
-            "additionalProperties": {"type": "string", "maxLength": 500}
-        });
-        let schemas = &mut doc["components"]["schemas"];
-        schemas["CreatePayment"]["properties"]["metadata"] = metadata.clone();
-        schemas["CreatePayment"]["properties"]["currency"]["enum"] = codes.clone();
-        let update = &mut schemas["UpdatePayment"];
-        update["properties"]["metadata"] = metadata;
-        // A change replaces the map; null is not a map.
-        update["properties"]["metadata"]["type"] = json!("object");
-        update["minProperties"] = json!(1);
         add_shared_responses(&mut doc);
-        // Filters take the same codes as the body, and dates with or without a time.
+        let codes = Value::from(crate::domain::Currency::codes());
         for op in operations_mut(&mut doc) {
             let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
                 continue;
