@@ -11,10 +11,13 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::domain::{Email, TokenName};
 use crate::passwords;
 use crate::seed;
-use crate::server::{self, Application, ServeConfig};
+use crate::server;
 use crate::storage::accounts::{Role, Scope};
 use crate::storage::{ConnectOptions, Store, StoreError};
 use crate::telemetry::{self, LogFormat};
+
+mod serve;
+use serve::{demo, follow_database_url_file, healthcheck, secret_from, serve, serve_config};
 
 /// The payments service of The Markup: staff dashboard, JSON API and
 /// operations endpoints, on SQLite or MySQL.
@@ -238,40 +241,6 @@ impl From<server::BindError> for CliError {
     }
 }
 
-/// Reads a secret from a file, without its trailing newline.
-fn read_secret_file(path: &PathBuf, what: &str) -> Result<SecretString, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::usage(format!(
-            "cannot read the {what} file {}: {e}",
-            path.display()
-        ))
-    })?;
-    let value = text.trim_end_matches(['\n', '\r']).to_owned();
-    if value.is_empty() {
-        return Err(CliError::usage(format!(
-            "the {what} file {} is empty",
-            path.display()
-        )));
-    }
-    Ok(SecretString::from(value))
-}
-
-fn secret_from(
-    value: &Option<String>,
-    file: &Option<PathBuf>,
-    flag: &str,
-    what: &str,
-) -> Result<Option<SecretString>, CliError> {
-    match (value, file) {
-        (Some(_), Some(_)) => Err(CliError::usage(format!(
-            "set only one of --{flag} and --{flag}-file (or their PAYMENTS_ variables)"
-        ))),
-        (Some(v), None) => Ok(Some(SecretString::from(v.clone()))),
-        (None, Some(path)) => read_secret_file(path, what).map(Some),
-        (None, None) => Ok(None),
-    }
-}
-
 impl Cli {
     fn database_url(&self, default: &str) -> Result<SecretString, CliError> {
         Ok(secret_from(
@@ -435,33 +404,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// Rereads the database URL file every 30 s; a changed URL (a rotated
-/// password) is used for new connections, so no restart is needed.
-async fn follow_database_url_file(store: Store, path: PathBuf) {
-    let mut last = read_secret_file(&path, "database URL")
-        .ok()
-        .map(|s| s.expose_secret().to_owned());
-    let mut tick = tokio::time::interval(Duration::from_secs(30));
-    loop {
-        tick.tick().await;
-        let Ok(current) = read_secret_file(&path, "database URL") else {
-            tracing::warn!(file = %path.display(), "cannot read the database URL file; keeping the current URL");
-            continue;
-        };
-        let current = current.expose_secret().to_owned();
-        if last.as_deref() == Some(current.as_str()) {
-            continue;
-        }
-        match store.set_database_url(&current) {
-            Ok(()) => {
-                tracing::info!(file = %path.display(), "database URL changed; new connections use it")
-            }
-            Err(e) => tracing::warn!(error = %e, "ignored the changed database URL"),
-        }
-        last = Some(current);
-    }
-}
-
 fn parse_email(email: &str) -> Result<String, CliError> {
     Email::parse(email)
         .map(Email::into_string)
@@ -485,144 +427,6 @@ fn read_password_stdin() -> Result<String, CliError> {
 
 /// The session key: given, or (on a loopback address only) generated for
 /// this process. Replicas must share one key, so a public bind needs it.
-fn session_key(args: &ServeArgs) -> Result<SecretString, CliError> {
-    match secret_from(
-        &args.session_key,
-        &args.session_key_file,
-        "session-key",
-        "session key",
-    )? {
-        Some(key) if key.expose_secret().len() < 64 => Err(CliError::usage(
-            "the session key must be at least 64 characters (try: openssl rand -hex 64)",
-        )),
-        Some(key) => Ok(key),
-        None if args.bind.ip().is_loopback() => Ok(SecretString::from(format!(
-            "{}{}",
-            passwords::generate_password(),
-            crate::storage::accounts::new_secret()
-        ))),
-        None => Err(CliError::usage(
-            "set PAYMENTS_SESSION_KEY (or PAYMENTS_SESSION_KEY_FILE) when listening on a non-loopback address",
-        )),
-    }
-}
-
-fn serve_config(args: &ServeArgs, max_connections: u32) -> Result<ServeConfig, CliError> {
-    let session_key = session_key(args)?;
-    if args.idle_timeout.is_zero() {
-        return Err(CliError::usage(
-            "--idle-timeout must be longer than zero (the default is 75s)",
-        ));
-    }
-    Ok(ServeConfig {
-        bind: args.bind,
-        reuse_port: args.reuse_port,
-        drain_delay: args.drain_delay,
-        shutdown_grace: args.shutdown_grace,
-        metrics_bind: args.metrics_bind,
-        trust_proxy: args.trust_proxy,
-        request_timeout: args.request_timeout,
-        max_connections,
-        session_key,
-        idle_timeout: args.idle_timeout,
-        instance_id: args
-            .instance_id
-            .clone()
-            .unwrap_or_else(crate::http::ops::random_instance),
-    })
-}
-
-async fn serve(store: Store, config: ServeConfig, banner: Option<String>) -> Result<(), CliError> {
-    let app = Application::build(store, config)?;
-    let addr = app.local_addr();
-    match app.metrics_addr() {
-        Some(metrics_addr) => tracing::info!(%addr, %metrics_addr, "listening"),
-        None => tracing::info!(%addr, "listening"),
-    }
-    if let Some(banner) = banner {
-        println!("{}", banner.replace("{addr}", &addr.to_string()));
-    }
-    app.run_until(server::shutdown_signal())
-        .await
-        .map_err(|e| CliError::failed(format!("the server stopped with an error: {e}")))?;
-    tracing::info!("stopped");
-    Ok(())
-}
-
-async fn demo(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
-    let config = serve_config(args, cli.max_connections)?;
-    let store = cli.store(DEMO_DATABASE_URL).await?;
-    store.migrate().await?;
-    if !store.has_payments().await? {
-        eprintln!("seeding {DEMO_PAYMENTS} dummy payments…");
-        let report = seed::seed(&store, DEMO_PAYMENTS, 42, 400).await?;
-        eprintln!(
-            "seeded {} payments in {:.1} s",
-            report.payments, report.seconds
-        );
-    }
-    let password = passwords::generate_password();
-    let hash = passwords::hash_password(&password).map_err(CliError::failed)?;
-    match store
-        .set_user_password("demo", DEMO_ADMIN_EMAIL, &hash)
-        .await
-    {
-        Ok(_) => {}
-        Err(StoreError::NotFound) => {
-            store
-                .create_user("demo", DEMO_ADMIN_EMAIL, Role::Admin, &hash)
-                .await?;
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let (_, secret) = store.create_token("demo", "demo", Scope::Write).await?;
-    let banner = format!(
-        "\nPayments demo is ready.\n  Dashboard:  http://{{addr}}/\n  Login:      {DEMO_ADMIN_EMAIL} / {password}\n  API token:  {secret} (write scope)\n  Try:        curl -H 'Authorization: Bearer {secret}' 'http://{{addr}}/api/v1/payments?limit=3'\n  Stop with Ctrl-C.\n"
-    );
-    serve(store, config, Some(banner)).await
-}
-
-async fn healthcheck(
-    url: &str,
-    instance: Option<&axum::http::HeaderValue>,
-) -> Result<(), CliError> {
-    use http_body_util::Empty;
-    use hyper_util::client::legacy::Client;
-    use hyper_util::rt::TokioExecutor;
-
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|_| CliError::usage(format!("--url {url:?} is not a valid URL")))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(CliError::usage("--url must be an http:// URL"));
-    }
-    let client: Client<_, Empty<axum::body::Bytes>> =
-        Client::builder(TokioExecutor::new()).build_http();
-    match tokio::time::timeout(Duration::from_secs(3), client.get(uri)).await {
-        Ok(Ok(response)) if response.status() == hyper::StatusCode::OK => {
-            let answered = response.headers().get(crate::http::ops::INSTANCE_HEADER);
-            match instance {
-                Some(expected) if answered != Some(expected) => Err(CliError::failed(format!(
-                    "not ready: {url} was answered by another process (instance {}), not {}",
-                    answered.and_then(|v| v.to_str().ok()).unwrap_or("unknown"),
-                    expected.to_str().unwrap_or("?")
-                ))),
-                _ => Ok(()),
-            }
-        }
-        Ok(Ok(response)) => Err(CliError::failed(format!(
-            "not ready: {url} answered {}",
-            response.status()
-        ))),
-        Ok(Err(e)) => Err(CliError::failed(format!(
-            "not ready: cannot reach {url} ({e})"
-        ))),
-        Err(_) => Err(CliError::failed(format!(
-            "not ready: {url} did not answer within 3 s"
-        ))),
-    }
-}
-
 /// Whether stdout is a terminal (progress and colours only there).
 pub fn interactive() -> bool {
     std::io::stdout().is_terminal()
