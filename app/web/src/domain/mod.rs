@@ -9,7 +9,7 @@ pub mod summary;
 pub mod validate;
 
 pub use access::{Role, Scope, Token, User};
-pub use listing::{Cursor, Filter, ListRequest, PageFrom, RawListParams};
+pub use listing::{Cursor, Filter, ListRequest, Page, PageFrom, RawListParams};
 pub use money::{
     Currency, MAX_AMOUNT, exponent_of, format_amount, parse_major_units, to_major_units,
     write_major_units,
@@ -18,5 +18,8 @@ pub use payment::{
     Metadata, Method, NewPayment, NewRefund, Payer, Payment, PaymentPatch, Refund, RefundReason,
     RefundRefusal, Status, Timestamp, new_id, refund_amount,
 };
-pub use summary::{Breakdown, DailyTotal, RawSummaryParams, StatusTotal, Summary, SummaryRequest};
+pub use summary::{
+    Breakdown, DailyTotal, Dimension, DimensionTotals, RawSummaryParams, StatusTotal, Summary,
+    SummaryRequest, Totals, breakdowns, daily_series, summarise,
+};
 pub use validate::FieldError;

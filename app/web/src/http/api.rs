@@ -15,7 +15,7 @@ use crate::domain::{
     Cursor, Method, NewPayment, NewRefund, Payment, PaymentPatch, RawListParams, RawSummaryParams,
     Refund, RefundReason, Status, Summary,
 };
-use crate::storage::payments::{IdempotencyKey, Idempotent};
+use crate::storage::payments::{IdempotencyClaim, Idempotent, RecordedResponse};
 
 /// A page of payments, newest first.
 #[derive(Serialize, ToSchema)]
@@ -169,8 +169,11 @@ fn json_response(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-fn replayed(status: u16, body: String) -> Response {
-    let mut response = json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
+/// A repeat of a POST answered as the first was. Only what a POST created is
+/// recorded (a refused one records nothing), so the first answer was a 201
+/// whose body is the recorded response.
+fn replayed(recorded: RecordedResponse) -> Response {
+    let mut response = json_response(StatusCode::CREATED, recorded.into_string());
     response
         .headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -183,8 +186,8 @@ fn idempotency(
     headers: &HeaderMap,
     path: &str,
     body: &serde_json::Value,
-) -> Result<IdempotencyKey, ApiError> {
-    Ok(IdempotencyKey {
+) -> Result<IdempotencyClaim, ApiError> {
+    Ok(IdempotencyClaim {
         principal: caller.actor(),
         key: idempotency_key(headers)?,
         request_hash: request_hash("POST", path, body),
@@ -205,7 +208,7 @@ fn idempotent_response<T: Serialize>(
             }
             Ok(response)
         }
-        Idempotent::Replay { status, body } => Ok(replayed(status, body)),
+        Idempotent::Replay(recorded) => Ok(replayed(recorded)),
         Idempotent::Mismatch => Err(ApiError::invalid(vec![crate::domain::FieldError::new(
             "Idempotency-Key",
             "was already used with a different request; use a new key",
@@ -240,7 +243,9 @@ pub async fn create_payment(
     let new = NewPayment::from_json(body).map_err(ApiError::invalid)?;
     let outcome = state
         .store
-        .create_payment(&caller.actor(), Some(&idem), &new, |p| (201, to_json(p)))
+        .create_payment(&caller.actor(), Some(&idem), &new, |p| {
+            RecordedResponse::new(to_json(p))
+        })
         .await?;
     idempotent_response(outcome, |p: &Payment| {
         Some(format!("/api/v1/payments/{}", p.id))
@@ -358,7 +363,7 @@ pub async fn create_refund(
     let outcome = state
         .store
         .refund_payment(&caller.actor(), Some(&idem), &id, &new, |r| {
-            (201, to_json(r))
+            RecordedResponse::new(to_json(r))
         })
         .await?;
     idempotent_response(outcome, |_: &Refund| None)
