@@ -12,7 +12,7 @@ use fake::rand::rngs::StdRng;
 use fake::rand::{RngExt, SeedableRng};
 
 use crate::domain::{Currency, Metadata, Method, RefundReason, Status, Timestamp};
-use crate::storage::payments::SeedPayment;
+use crate::storage::seed::SeedPayment;
 use crate::storage::{Store, StoreError};
 
 const DAY_MICROS: i64 = 86_400_000_000;

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::money::{Currency, MAX_AMOUNT};
-use super::payment::{Method, Status, Timestamp};
+use super::payment::{Method, Payment, Status, Timestamp};
 use super::validate::FieldError;
 
 pub const DEFAULT_LIMIT: i64 = 25;
@@ -87,6 +87,30 @@ pub struct ListRequest {
     pub filter: Filter,
     pub limit: i64,
     pub from: PageFrom,
+}
+
+/// A page of payments in keyset order, newest first.
+#[derive(Debug)]
+pub struct Page<T = Payment> {
+    pub items: Vec<T>,
+    /// More rows exist beyond this page in the direction of travel.
+    pub has_more: bool,
+}
+
+impl<T> Page<T> {
+    /// The page from the up to `req.limit + 1` rows read for `req`, in the
+    /// order they were read: a row past the limit only says that more
+    /// follow, and rows read towards newer ones (`Before`) are put back
+    /// newest first.
+    pub fn from_rows(rows: Vec<T>, req: &ListRequest) -> Page<T> {
+        let limit = usize::try_from(req.limit).unwrap_or(0);
+        let has_more = rows.len() > limit;
+        let mut items: Vec<T> = rows.into_iter().take(limit).collect();
+        if matches!(req.from, PageFrom::Before(_)) {
+            items.reverse();
+        }
+        Page { items, has_more }
+    }
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -237,6 +261,25 @@ mod tests {
                 "starting_after"
             ]
         );
+    }
+
+    #[test]
+    fn a_page_drops_the_look_ahead_row_and_keeps_newest_first() {
+        let cursor = Cursor {
+            created_at: 1,
+            id: "pay_a".into(),
+        };
+        let req = |limit, from| ListRequest {
+            filter: Filter::default(),
+            limit,
+            from,
+        };
+        let after = Page::from_rows(vec![9, 8, 7], &req(2, PageFrom::After(cursor.clone())));
+        assert_eq!((after.items, after.has_more), (vec![9, 8], true));
+        let before = Page::from_rows(vec![3, 4], &req(2, PageFrom::Before(cursor)));
+        assert_eq!((before.items, before.has_more), (vec![4, 3], false));
+        let empty = Page::from_rows(Vec::<i32>::new(), &req(25, PageFrom::Start));
+        assert_eq!((empty.items.len(), empty.has_more), (0, false));
     }
 
     #[test]

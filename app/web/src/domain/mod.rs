@@ -11,7 +11,7 @@ pub mod validate;
 pub mod values;
 
 pub use access::{Role, Scope, Token, User};
-pub use listing::{Cursor, Filter, ListRequest, PageFrom, RawListParams};
+pub use listing::{Cursor, Filter, ListRequest, Page, PageFrom, RawListParams};
 pub use money::{
     Currency, MAX_AMOUNT, exponent_of, format_amount, parse_major_units, to_major_units,
     write_major_units,
@@ -21,7 +21,10 @@ pub use payment::{
     refund_amount,
 };
 pub use requests::{InitialStatus, NewPayer, NewPayment, NewRefund, PaymentPatch};
-pub use summary::{Breakdown, DailyTotal, RawSummaryParams, StatusTotal, Summary, SummaryRequest};
+pub use summary::{
+    Breakdown, DailyTotal, Dimension, DimensionTotals, RawSummaryParams, StatusTotal, Summary,
+    SummaryRequest, Totals, breakdowns, daily_series, summarise,
+};
 pub use validate::FieldError;
 pub use values::{
     CampaignName, Description, Email, ExternalRef, IdempotencyKey, Metadata, MinorUnits, PayerName,

@@ -13,7 +13,7 @@ use crate::domain::{
     Cursor, IdempotencyKey, Method, NewPayment, NewRefund, Payment, PaymentId, PaymentPatch,
     RawListParams, RawSummaryParams, Refund, Status, Summary,
 };
-use crate::storage::payments::{IdempotencyKey as IdempotencyClaim, Idempotent};
+use crate::storage::payments::{IdempotencyClaim, Idempotent, RecordedResponse};
 
 /// A page of payments, newest first.
 #[derive(Serialize, ToSchema)]
@@ -112,8 +112,11 @@ fn json_response(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-fn replayed(status: u16, body: String) -> Response {
-    let mut response = json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
+/// A repeat of a POST answered as the first was. Only what a POST created is
+/// recorded (a refused one records nothing), so the first answer was a 201
+/// whose body is the recorded response.
+fn replayed(recorded: RecordedResponse) -> Response {
+    let mut response = json_response(StatusCode::CREATED, recorded.into_string());
     response
         .headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -148,7 +151,7 @@ fn idempotent_response<T: Serialize>(
             }
             Ok(response)
         }
-        Idempotent::Replay { status, body } => Ok(replayed(status, body)),
+        Idempotent::Replay(recorded) => Ok(replayed(recorded)),
         Idempotent::Mismatch => Err(ApiError::invalid(vec![crate::domain::FieldError::new(
             "Idempotency-Key",
             "was already used with a different request; use a new key",
@@ -183,7 +186,9 @@ pub async fn create_payment(
     let new = NewPayment::from_json(body).map_err(ApiError::invalid)?;
     let outcome = state
         .store
-        .create_payment(&caller.actor(), Some(&idem), &new, |p| (201, to_json(p)))
+        .create_payment(&caller.actor(), Some(&idem), &new, |p| {
+            RecordedResponse::new(to_json(p))
+        })
         .await?;
     idempotent_response(outcome, |p: &Payment| {
         Some(format!("/api/v1/payments/{}", p.id))
@@ -304,7 +309,7 @@ pub async fn create_refund(
     let outcome = state
         .store
         .refund_payment(&caller.actor(), Some(&idem), id.as_str(), &new, |r| {
-            (201, to_json(r))
+            RecordedResponse::new(to_json(r))
         })
         .await?;
     idempotent_response(outcome, |_: &Refund| None)

@@ -6,8 +6,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::audit::{self, AuditEntry};
+use super::retry::TxError;
 use super::text::Text;
-use super::{Store, StoreError, on_pool};
+use super::{Store, StoreError};
 pub use crate::domain::{Role, Scope, Token, User};
 use crate::domain::{Timestamp, new_id};
 
@@ -77,42 +78,42 @@ impl Store {
             last_used_at: None,
             revoked_at: None,
         };
-        on_pool!(self, |pool, d| {
-            let mut tx = pool.begin_with(d.begin_write()).await?;
-            sqlx::query(
-                "INSERT INTO api_tokens (id, name, scope, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(token.id.as_str())
-            .bind(name)
-            .bind(scope.as_str())
-            .bind(hash_secret(&secret))
-            .bind(now.0)
-            .execute(&mut *tx)
-            .await?;
-            audit::record(
-                &mut *tx,
-                &AuditEntry {
+        let (token_ref, hash) = (&token, &hash_secret(&secret));
+        self.write(|tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "INSERT INTO api_tokens (id, name, scope, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                    &[
+                        token_ref.id.as_str().into(),
+                        name.into(),
+                        scope.as_str().into(),
+                        hash.into(),
+                        now.0.into(),
+                    ],
+                )
+                .await?;
+                let entry = AuditEntry {
                     at: now,
                     actor,
                     action: "token.created",
-                    subject: &token.id,
+                    subject: &token_ref.id,
                     details: json!({"name": name, "scope": scope}),
-                },
-            )
-            .await?;
-            tx.commit().await?;
-        });
+                };
+                audit::record(tx, &entry).await?;
+                Ok(())
+            })
+        })
+        .await?;
         Ok((token, secret))
     }
 
     pub async fn list_tokens(&self) -> Result<Vec<Token>, StoreError> {
-        let rows: Vec<TokenRow> = on_pool!(self, |pool, d| {
-            sqlx::query_as(&format!(
-                "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at DESC, id DESC"
-            ))
-            .fetch_all(pool)
-            .await?
-        });
+        let sql =
+            format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at DESC, id DESC");
+        let sql = &sql;
+        let rows: Vec<TokenRow> = self
+            .read(|c| Box::pin(async move { c.fetch_all(sql, &[]).await }))
+            .await?;
         rows.into_iter().map(TokenRow::into_token).collect()
     }
 
@@ -120,38 +121,31 @@ impl Store {
     pub async fn revoke_token(&self, actor: &str, id: &str) -> Result<Token, StoreError> {
         let now = Timestamp::now();
         self.tokens.forget(id);
-        let row: Option<TokenRow> = on_pool!(self, |pool, d| {
-            let mut tx = pool.begin_with(d.begin_write()).await?;
-            let changed = sqlx::query(
-                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            )
-            .bind(now.0)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed == 1 {
-                audit::record(
-                    &mut *tx,
-                    &AuditEntry {
-                        at: now,
-                        actor,
-                        action: "token.revoked",
-                        subject: id,
-                        details: json!({}),
-                    },
-                )
-                .await?;
-            }
-            let row = sqlx::query_as(&format!(
-                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?"
-            ))
-            .bind(id)
-            .fetch_optional(&mut *tx)
+        let select = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?");
+        let select = &select;
+        let row: Option<TokenRow> = self
+            .write(|tx| {
+                Box::pin(async move {
+                    let changed = tx
+                        .execute(
+                            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                            &[now.0.into(), id.into()],
+                        )
+                        .await?;
+                    if changed == 1 {
+                        let entry = AuditEntry {
+                            at: now,
+                            actor,
+                            action: "token.revoked",
+                            subject: id,
+                            details: json!({}),
+                        };
+                        audit::record(tx, &entry).await?;
+                    }
+                    Ok(tx.fetch_optional(select, &[id.into()]).await?)
+                })
+            })
             .await?;
-            tx.commit().await?;
-            row
-        });
         // Forgotten again after the commit: a request that read the token
         // while the revocation ran must not leave it cached.
         self.tokens.forget(id);
@@ -168,14 +162,13 @@ impl Store {
             return Ok(Some(token));
         }
         let read_at = std::time::Instant::now();
-        let row: Option<TokenRow> = on_pool!(self, |pool, d| {
-            sqlx::query_as(&format!(
-                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = ? AND revoked_at IS NULL"
-            ))
-            .bind(&hash)
-            .fetch_optional(pool)
-            .await?
-        });
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = ? AND revoked_at IS NULL"
+        );
+        let (sql, hash_ref) = (&sql, &hash);
+        let row: Option<TokenRow> = self
+            .read(|c| Box::pin(async move { c.fetch_optional(sql, &[hash_ref.into()]).await }))
+            .await?;
         let Some(token) = row.map(TokenRow::into_token).transpose()? else {
             return Ok(None);
         };
@@ -184,13 +177,18 @@ impl Store {
             .last_used_at
             .is_none_or(|t| now.0 - t.0 > LAST_USED_GRANULARITY_MICROS)
         {
-            on_pool!(self, |pool, d| {
-                sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
-                    .bind(now.0)
-                    .bind(token.id.as_str())
-                    .execute(pool)
-                    .await?;
-            });
+            let id = token.id.as_str();
+            // Setting the same time twice changes nothing more: safe to repeat.
+            self.read(|c| {
+                Box::pin(async move {
+                    c.execute(
+                        "UPDATE api_tokens SET last_used_at = ? WHERE id = ?",
+                        &[now.0.into(), id.into()],
+                    )
+                    .await
+                })
+            })
+            .await?;
         }
         self.tokens.put(hash, token.clone(), read_at);
         Ok(Some(token))
@@ -211,39 +209,42 @@ impl Store {
             password_hash: password_hash.to_owned(),
         };
         let now = Timestamp::now();
-        on_pool!(self, |pool, d| {
-            let mut tx = pool.begin_with(d.begin_write()).await?;
-            let inserted = sqlx::query(
-                "INSERT INTO users (id, email, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(user.id.as_str())
-            .bind(email)
-            .bind(role.as_str())
-            .bind(password_hash)
-            .bind(now.0)
-            .execute(&mut *tx)
-            .await;
-            if let Err(e) = &inserted
-                && d.is_unique_violation(e)
-            {
-                return Err(StoreError::Conflict(format!(
-                    "a user with the email {email} already exists"
-                )));
-            }
-            inserted?;
-            audit::record(
-                &mut *tx,
-                &AuditEntry {
+        let user_id = user.id.as_str();
+        self.write(|tx| {
+            Box::pin(async move {
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO users (id, email, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                        &[
+                            user_id.into(),
+                            email.into(),
+                            role.as_str().into(),
+                            password_hash.into(),
+                            now.0.into(),
+                        ],
+                    )
+                    .await;
+                if let Err(e) = &inserted
+                    && tx.dialect().is_unique_violation(e)
+                {
+                    return Err(StoreError::Conflict(format!(
+                        "a user with the email {email} already exists"
+                    ))
+                    .into());
+                }
+                inserted?;
+                let entry = AuditEntry {
                     at: now,
                     actor,
                     action: "user.created",
-                    subject: &user.id,
+                    subject: user_id,
                     details: json!({"role": role}),
-                },
-            )
-            .await?;
-            tx.commit().await?;
-        });
+                };
+                audit::record(tx, &entry).await?;
+                Ok(())
+            })
+        })
+        .await?;
         Ok(user)
     }
 
@@ -262,12 +263,10 @@ impl Store {
         value: &str,
     ) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT id, email, role, password_hash FROM users WHERE {column} = ?");
-        let row: Option<(Text, Text, Text, Text)> = on_pool!(self, |pool, d| {
-            sqlx::query_as(&sql)
-                .bind(value)
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = &sql;
+        let row: Option<(Text, Text, Text, Text)> = self
+            .read(|c| Box::pin(async move { c.fetch_optional(sql, &[value.into()]).await }))
+            .await?;
         // A role the code does not know is refused, never read as `viewer`.
         row.map(|(id, email, role, password_hash)| {
             let role = Role::parse(&role)
@@ -283,11 +282,10 @@ impl Store {
     }
 
     pub async fn user_count(&self) -> Result<i64, StoreError> {
-        Ok(on_pool!(self, |pool, d| {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
-                .fetch_one(pool)
-                .await?
-        }))
+        let (count,): (i64,) = self
+            .read(|c| Box::pin(async move { c.fetch_one("SELECT COUNT(*) FROM users", &[]).await }))
+            .await?;
+        Ok(count)
     }
 }
 
@@ -300,33 +298,38 @@ impl Store {
         password_hash: &str,
     ) -> Result<User, StoreError> {
         let now = Timestamp::now();
-        on_pool!(self, |pool, d| {
-            let mut tx = pool.begin_with(d.begin_write()).await?;
-            let row: Option<(Text,)> = sqlx::query_as("SELECT id FROM users WHERE email = ?")
-                .bind(email)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some((id,)) = row else {
-                return Err(StoreError::NotFound);
-            };
-            sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-                .bind(password_hash)
-                .bind(id.0.as_str())
-                .execute(&mut *tx)
-                .await?;
-            audit::record(
-                &mut *tx,
-                &AuditEntry {
-                    at: now,
-                    actor,
-                    action: "user.password_changed",
-                    subject: &id.0,
-                    details: json!({}),
-                },
-            )
+        self.write(|tx| Box::pin(set_password(tx, actor, email, password_hash, now)))
             .await?;
-            tx.commit().await?;
-        });
         self.user_by_email(email).await?.ok_or(StoreError::NotFound)
     }
+}
+
+/// The transaction of [`Store::set_user_password`].
+async fn set_password(
+    tx: &mut super::exec::Tx<'_>,
+    actor: &str,
+    email: &str,
+    password_hash: &str,
+    now: Timestamp,
+) -> Result<(), TxError> {
+    let row: Option<(Text,)> = tx
+        .fetch_optional("SELECT id FROM users WHERE email = ?", &[email.into()])
+        .await?;
+    let Some((id,)) = row else {
+        return Err(StoreError::NotFound.into());
+    };
+    tx.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ?",
+        &[password_hash.into(), id.0.as_str().into()],
+    )
+    .await?;
+    let entry = AuditEntry {
+        at: now,
+        actor,
+        action: "user.password_changed",
+        subject: &id.0,
+        details: json!({}),
+    };
+    audit::record(tx, &entry).await?;
+    Ok(())
 }

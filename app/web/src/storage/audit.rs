@@ -1,8 +1,7 @@
 //! The audit log: one writer for every entry, in the transaction of the
 //! change it records.
 
-use sqlx::{Database, Encode, Executor, IntoArguments, Type};
-
+use super::exec::Tx;
 use crate::domain::Timestamp;
 
 /// One line of the audit trail: who did what to which object, and the
@@ -15,24 +14,18 @@ pub struct AuditEntry<'a> {
     pub details: serde_json::Value,
 }
 
-/// Writes `entry` with `executor` (the open transaction of the change).
-pub async fn record<'c, DB, E>(executor: E, entry: &AuditEntry<'_>) -> Result<(), sqlx::Error>
-where
-    DB: Database,
-    E: Executor<'c, Database = DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
-{
-    sqlx::query(
+/// Writes `entry` in `tx`, the open transaction of the change.
+pub(crate) async fn record(tx: &mut Tx<'_>, entry: &AuditEntry<'_>) -> Result<(), sqlx::Error> {
+    tx.execute(
         "INSERT INTO audit_log (occurred_at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)",
+        &[
+            entry.at.0.into(),
+            entry.actor.into(),
+            entry.action.into(),
+            entry.subject.into(),
+            entry.details.to_string().into(),
+        ],
     )
-    .bind(entry.at.0)
-    .bind(entry.actor.to_owned())
-    .bind(entry.action.to_owned())
-    .bind(entry.subject.to_owned())
-    .bind(entry.details.to_string())
-    .execute(executor)
     .await?;
     Ok(())
 }

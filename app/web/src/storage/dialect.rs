@@ -124,6 +124,21 @@ impl Dialect {
     }
 }
 
+/// Whether an error means the connection itself is gone: a socket error, or
+/// the server saying so before it closes the connection (MySQL/MariaDB 1927
+/// connection killed, 1053 server shutting down, 4031 disconnected for
+/// inactivity; 2006 and 2013 are "server has gone away" and "lost connection
+/// during query"). Nothing that ran on it and was not committed is kept.
+pub fn is_connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .is_some_and(|e| matches!(e.number(), 1053 | 1927 | 2006 | 2013 | 4031)),
+        _ => false,
+    }
+}
+
 /// Escapes `%`, `_` and the escape character for a LIKE pattern.
 pub fn like_pattern(needle: &str) -> String {
     let mut out = String::with_capacity(needle.len() + 2);

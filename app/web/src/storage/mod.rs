@@ -2,14 +2,22 @@
 //! MySQL/MariaDB; the statements that differ are in [`dialect`].
 //!
 //! Each backend keeps its native pool (sqlx's `Any` driver cannot decode many
-//! column types), and [`on_pool!`] expands one body of code for both.
+//! column types). Statements run through [`exec`], which dispatches each one
+//! to its backend, so every query is a plain function written once;
+//! [`retry`] runs reads and write transactions and says when they run again.
 
 pub mod accounts;
 mod audit;
 pub mod dialect;
+mod exec;
+pub mod idempotency;
 pub mod payments;
 mod release;
+mod retry;
+#[cfg(test)]
+mod retry_tests;
 pub mod rollups;
+pub mod seed;
 pub mod text;
 mod tokens;
 
@@ -26,6 +34,7 @@ use sqlx::sqlite::{
 };
 
 pub use dialect::Dialect;
+use exec::on_backend;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static MYSQL_MIGRATIONS: Migrator = sqlx::migrate!("migrations/mysql");
@@ -69,6 +78,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolClosed => StoreError::Unavailable("the pool is closed".into()),
             sqlx::Error::Io(io) => StoreError::Unavailable(io.to_string()),
             sqlx::Error::Tls(tls) => StoreError::Unavailable(format!("TLS: {tls}")),
+            e if dialect::is_connection_lost(&e) => {
+                StoreError::Unavailable(format!("the connection was lost ({e})"))
+            }
             // 42S02 is MySQL's "table doesn't exist"; SQLite says it in words.
             sqlx::Error::Database(db)
                 if db.code().as_deref() == Some("42S02")
@@ -90,50 +102,8 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
-#[derive(Clone, Debug)]
-pub(crate) enum Pool {
-    Sqlite(SqlitePool),
-    MySql(MySqlPool),
-}
-
-/// Expands `$body` once per backend with `$pool` bound to the native pool and
-/// `$d` to its [`Dialect`]. The code is written once and type-checked twice.
-macro_rules! on_pool {
-    ($store:expr, |$pool:ident, $d:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::storage::Pool::Sqlite($pool) => {
-                #[allow(unused_variables)]
-                let $d = $crate::storage::Dialect::Sqlite;
-                $body
-            }
-            $crate::storage::Pool::MySql($pool) => {
-                #[allow(unused_variables)]
-                let $d = $crate::storage::Dialect::MySql;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use on_pool;
-
-/// Runs a write transaction, retrying it (up to three times) when the
-/// database reports a transient lock conflict such as a deadlock.
-macro_rules! retry_tx {
-    ($d:expr, $body:expr) => {{
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result: Result<_, sqlx::Error> = $body;
-            match result {
-                Err(e) if attempt < 3 && $d.is_retryable(&e) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
-                }
-                other => break other,
-            }
-        }
-    }};
-}
-pub(crate) use retry_tx;
+/// The native pool of the backend.
+pub(crate) type Pool = exec::Backend<SqlitePool, MySqlPool>;
 
 /// A connection pool to one database, SQLite or MySQL/MariaDB.
 #[derive(Clone, Debug)]
@@ -142,6 +112,8 @@ pub struct Store {
     sqlite_file: Option<std::path::PathBuf>,
     /// Tokens recently read, so most API requests need one query, not two.
     pub(crate) tokens: std::sync::Arc<tokens::TokenCache>,
+    /// When a connection was last lost (see [`retry`]).
+    losses: std::sync::Arc<retry::Losses>,
 }
 
 /// Connection settings beyond the URL.
@@ -237,6 +209,7 @@ impl Store {
             pool: Pool::Sqlite(pool),
             sqlite_file: (!in_memory).then_some(filename),
             tokens: Default::default(),
+            losses: Default::default(),
         })
     }
 
@@ -249,13 +222,21 @@ impl Store {
             })?
             .charset("utf8mb4");
         let check_release = options.check_released_connections;
+        let losses = std::sync::Arc::new(retry::Losses::default());
+        let stale = losses.clone();
         let pool = MySqlPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
             .idle_timeout(Some(Duration::from_secs(300)))
             .max_lifetime(Some(Duration::from_secs(1800)))
-            // A connection that died with the server is found before use.
-            .test_before_acquire(true)
+            // No ping per checkout: a dead connection is found by the query
+            // itself, which then runs once more (see `retry`) on a connection
+            // opened after the loss; older ones are closed here, unused.
+            .test_before_acquire(false)
+            .before_acquire(move |_conn, meta| {
+                let fresh = !stale.predates_loss(meta.age);
+                Box::pin(async move { Ok(fresh) })
+            })
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     sqlx::query(dialect::MYSQL_SESSION_SETUP)
@@ -282,6 +263,7 @@ impl Store {
             pool: Pool::MySql(pool),
             sqlite_file: None,
             tokens: Default::default(),
+            losses,
         })
     }
 
@@ -308,7 +290,7 @@ impl Store {
     }
 
     pub fn dialect(&self) -> Dialect {
-        on_pool!(self, |_pool, d| d)
+        on_backend!(&self.pool, |_pool, d| d)
     }
 
     /// Applies pending migrations. Safe when several processes run it at once:
@@ -359,7 +341,7 @@ impl Store {
 
     /// How many migrations the database records as applied (0 before the first).
     async fn applied_migrations(&self) -> usize {
-        let count: Result<i64, sqlx::Error> = on_pool!(self, |pool, d| {
+        let count: Result<i64, sqlx::Error> = on_backend!(&self.pool, |pool, d| {
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
                 .fetch_one(pool)
                 .await
@@ -369,19 +351,18 @@ impl Store {
 
     /// A cheap round trip, used by `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        on_pool!(self, |pool, d| {
-            sqlx::query("SELECT 1").execute(pool).await?;
-        });
+        self.read(|c| Box::pin(async move { c.execute("SELECT 1", &[]).await }))
+            .await?;
         Ok(())
     }
 
     /// Connections open and idle, for `/metrics`.
     pub fn pool_state(&self) -> (u32, usize) {
-        on_pool!(self, |pool, d| (pool.size(), pool.num_idle()))
+        on_backend!(&self.pool, |pool, d| (pool.size(), pool.num_idle()))
     }
 
     pub async fn close(&self) {
-        on_pool!(self, |pool, d| pool.close().await)
+        on_backend!(&self.pool, |pool, d| pool.close().await)
     }
 }
 

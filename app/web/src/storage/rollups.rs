@@ -1,5 +1,5 @@
-//! Daily rollups: how each write changes the per-day totals that summaries
-//! read. Dimensions: `total`, `status`, `method`, `campaign`.
+//! Daily and monthly rollups: how each write changes the totals that
+//! summaries read, and the statements that apply the changes. Dimensions: `total`, `status`, `method`, `campaign`.
 //!
 //! * `total`, `method`, `campaign`: count and gross of captured payments
 //!   (succeeded, partially or fully refunded) on the day they were created;
@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use super::exec::{Arg, Tx};
 use crate::domain::{Status, Timestamp};
 
 pub const NO_CAMPAIGN: &str = "(none)";
@@ -146,6 +147,42 @@ impl Deltas {
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Counters)> {
         self.0.iter().filter(|(_, c)| **c != Counters::default())
     }
+}
+
+/// Adds `deltas` to the daily rows, then the same changes per month to the
+/// monthly rows, in `tx`.
+pub(crate) async fn apply(tx: &mut Tx<'_>, deltas: &Deltas) -> Result<(), sqlx::Error> {
+    let monthly = deltas.by_month();
+    let d = tx.dialect();
+    for (table, period, set) in [
+        ("daily_rollups", "day", deltas),
+        ("monthly_rollups", "month", &monthly),
+    ] {
+        let rows: Vec<_> = set.iter().collect();
+        // A bulk load over many days touches more rows than one statement
+        // may carry placeholders for.
+        for chunk in rows.chunks(d.max_placeholders() / 7) {
+            let sql = format!(
+                "INSERT INTO {table} (currency, dimension, {period}, value, count, gross, refunded) VALUES {}{}",
+                vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "),
+                d.rollup_upsert_tail(period)
+            );
+            let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 7);
+            for (k, c) in chunk {
+                args.extend([
+                    k.currency.as_str().into(),
+                    k.dimension.into(),
+                    k.day.as_str().into(),
+                    k.value.as_str().into(),
+                    c.count.into(),
+                    c.gross.into(),
+                    c.refunded.into(),
+                ]);
+            }
+            tx.execute(&sql, &args).await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crate::http::extract::request_hash;
 use crate::passwords;
 use crate::storage::StoreError;
 use crate::storage::accounts::Scope;
-use crate::storage::payments::{ExportRow, IdempotencyKey, Idempotent};
+use crate::storage::payments::{ExportRow, IdempotencyClaim, Idempotent, RecordedResponse};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -878,22 +878,23 @@ pub async fn refund(
             return refused(&state, &staff, &id, StatusCode::UNPROCESSABLE_ENTITY, text).await;
         }
     };
-    let idem = IdempotencyKey {
+    let idem = IdempotencyClaim {
         principal: staff.actor(),
         key: key.to_owned(),
         request_hash: request_hash("POST", &format!("/payments/{id}/refund"), &body),
     };
     let outcome = state
         .store
+        // A repeat is answered with a notice of its own: nothing to record.
         .refund_payment(&staff.actor(), Some(&idem), &id, &new, |_| {
-            (303, String::new())
+            RecordedResponse::default()
         })
         .await;
     match outcome {
         Ok(Idempotent::Done(_)) => {
             Ok(Redirect::to(&format!("/payments/{id}?notice=refunded")).into_response())
         }
-        Ok(Idempotent::Replay { .. }) => {
+        Ok(Idempotent::Replay(_)) => {
             Ok(Redirect::to(&format!("/payments/{id}?notice=already")).into_response())
         }
         Ok(Idempotent::Mismatch) => {
