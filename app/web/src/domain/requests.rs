@@ -183,7 +183,7 @@ impl PaymentPatch {
 }
 
 /// Body of `POST /api/v1/payments/{id}/refunds`.
-#[derive(Clone, Debug, PartialEq, ToSchema)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, ToSchema)]
 #[schema(as = CreateRefund)]
 #[serde(deny_unknown_fields)]
 pub struct NewRefund {

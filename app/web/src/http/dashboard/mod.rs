@@ -1,8 +1,14 @@
 //! The staff dashboard: server-rendered HTML that works without JavaScript.
 
 pub mod charts;
-pub mod pages;
+mod export;
+mod login;
+mod overview;
+mod payment;
+mod payments;
 pub mod session;
+mod tokens;
+mod view;
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -139,16 +145,16 @@ async fn stylesheet() -> Response {
 
 /// Adds the dashboard's routes.
 pub fn routes(r: Routes) -> Routes {
-    r.get("/", pages::overview)
-        .get("/login", pages::login_form)
-        .post("/login", pages::login)
-        .post("/logout", pages::logout)
-        .get("/payments", pages::payments)
-        .get("/payments.csv", pages::payments_csv)
-        .get("/payments/{id}", pages::payment)
-        .post("/payments/{id}/refund", pages::refund)
-        .get("/admin/tokens", pages::tokens)
-        .post("/admin/tokens", pages::create_token)
-        .post("/admin/tokens/{id}/revoke", pages::revoke_token)
+    r.get("/", overview::overview)
+        .get("/login", login::login_form)
+        .post("/login", login::login)
+        .post("/logout", login::logout)
+        .get("/payments", payments::payments)
+        .get("/payments.csv", export::payments_csv)
+        .get("/payments/{id}", payment::payment)
+        .post("/payments/{id}/refund", payment::refund)
+        .get("/admin/tokens", tokens::tokens)
+        .post("/admin/tokens", tokens::create_token)
+        .post("/admin/tokens/{id}/revoke", tokens::revoke_token)
         .get("/static/app.css", stylesheet)
 }

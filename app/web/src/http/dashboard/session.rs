@@ -153,6 +153,13 @@ impl Staff {
     }
 }
 
+/// A form whose only field is the CSRF token (logging out, revoking).
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// Anonymous requests are sent to the login page.
 pub struct LoginRequired;
 
@@ -237,22 +244,23 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-/// Who is asking, for rate limiting and cookies.
-pub struct Client {
+/// Where a request came from: the caller's address (what failed logins are
+/// counted by) and whether it came over HTTPS (whether cookies are `Secure`).
+pub struct RequestSource {
     pub ip: IpAddr,
-    pub https: bool,
+    pub over_https: bool,
 }
 
-impl FromRequestParts<AppState> for Client {
+impl FromRequestParts<AppState> for RequestSource {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Client {
+        Ok(RequestSource {
             ip: client_ip(parts, state.trust_proxy),
-            https: is_https(&parts.headers, state.trust_proxy),
+            over_https: is_https(&parts.headers, state.trust_proxy),
         })
     }
 }
