@@ -4,10 +4,14 @@ use chrono::NaiveDate;
 
 use super::money::{Currency, MAX_AMOUNT};
 use super::payment::{Method, Payment, Status, Timestamp};
+use super::query;
 use super::validate::FieldError;
+use super::values::CampaignName;
 
 pub const DEFAULT_LIMIT: i64 = 25;
 pub const MAX_LIMIT: i64 = 100;
+/// The longest free-text search.
+pub const MAX_QUERY_CHARS: usize = 200;
 
 /// A position in the keyset order (`created_at` then `id`, newest first).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,21 +67,35 @@ pub enum PageFrom {
     Before(Cursor),
 }
 
-/// Raw query parameters as they arrive (all strings, all optional).
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+/// Query parameters as they arrive (all strings, all optional), documented
+/// as what they must hold ([`super::query`]).
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct RawListParams {
+    #[param(schema_with = query::limit)]
     pub limit: Option<String>,
+    #[param(schema_with = query::starting_after)]
     pub starting_after: Option<String>,
+    #[param(schema_with = query::ending_before)]
     pub ending_before: Option<String>,
+    #[param(schema_with = query::status)]
     pub status: Option<String>,
+    #[param(schema_with = query::method)]
     pub method: Option<String>,
+    #[param(schema_with = query::currency)]
     pub currency: Option<String>,
+    #[param(schema_with = query::campaign)]
     pub campaign: Option<String>,
+    #[param(schema_with = query::q)]
     pub q: Option<String>,
+    #[param(schema_with = query::created_gte)]
     pub created_gte: Option<String>,
+    #[param(schema_with = query::created_lt)]
     pub created_lt: Option<String>,
+    #[param(schema_with = query::amount_bound)]
     pub amount_gte: Option<String>,
+    #[param(schema_with = query::amount_bound)]
     pub amount_lte: Option<String>,
 }
 
@@ -155,8 +173,9 @@ impl RawListParams {
             method: non_empty(&self.method).and_then(|s| check(e, "method", Method::parse(s))),
             currency: non_empty(&self.currency)
                 .and_then(|s| check(e, "currency", Currency::parse(s).map_err(str::to_owned))),
-            campaign: non_empty(&self.campaign).and_then(|s| check(e, "campaign", at_most(s, 100))),
-            q: non_empty(&self.q).and_then(|s| check(e, "q", at_most(s, 200))),
+            campaign: non_empty(&self.campaign)
+                .and_then(|s| check(e, "campaign", at_most(s, CampaignName::MAX_CHARS))),
+            q: non_empty(&self.q).and_then(|s| check(e, "q", at_most(s, MAX_QUERY_CHARS))),
             created_gte: non_empty(&self.created_gte)
                 .and_then(|s| check(e, "created_gte", parse_instant(s))),
             created_lt: non_empty(&self.created_lt)

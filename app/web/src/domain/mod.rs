@@ -5,6 +5,7 @@ pub mod listing;
 pub mod money;
 mod names;
 pub mod payment;
+pub mod query;
 pub mod requests;
 pub mod summary;
 pub mod validate;

@@ -75,11 +75,15 @@ pub struct SummaryRequest {
     pub to: NaiveDate,
 }
 
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct RawSummaryParams {
+    #[param(schema_with = super::query::summary_from)]
     pub from: Option<String>,
+    #[param(schema_with = super::query::summary_to)]
     pub to: Option<String>,
+    #[param(schema_with = super::query::summary_currency)]
     pub currency: Option<String>,
 }
 

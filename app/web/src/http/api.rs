@@ -10,8 +10,8 @@ use super::AppState;
 use super::error::{ApiError, Problem};
 use super::extract::{ApiCaller, ApiQuery, JsonBody, idempotency_key, request_hash};
 use crate::domain::{
-    Cursor, IdempotencyKey, Method, NewPayment, NewRefund, Payment, PaymentId, PaymentPatch,
-    RawListParams, RawSummaryParams, Refund, Status, Summary,
+    Cursor, IdempotencyKey, NewPayment, NewRefund, Payment, PaymentId, PaymentPatch, RawListParams,
+    RawSummaryParams, Refund, Summary,
 };
 use crate::storage::payments::{IdempotencyClaim, Idempotent, RecordedResponse};
 
@@ -50,54 +50,6 @@ impl IntoParams for IdempotencyHeader {
                 .build(),
         ]
     }
-}
-
-/// Filters and paging for the payment list.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListParams {
-    /// 1 to 100, default 25.
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<i64>,
-    /// A `next_cursor` from an earlier page.
-    starting_after: Option<String>,
-    /// A cursor: the page of newer payments just before it.
-    ending_before: Option<String>,
-    status: Option<Status>,
-    method: Option<Method>,
-    #[param(pattern = "^[A-Z]{3}$")]
-    currency: Option<String>,
-    #[param(max_length = 100)]
-    campaign: Option<String>,
-    /// Matches id, external_ref, payer name or email, description.
-    #[param(max_length = 200)]
-    q: Option<String>,
-    /// RFC 3339 timestamp or date; inclusive.
-    created_gte: Option<String>,
-    /// RFC 3339 timestamp or date; exclusive.
-    created_lt: Option<String>,
-    #[param(minimum = 0, maximum = 1_000_000_000_000_i64)]
-    amount_gte: Option<i64>,
-    #[param(minimum = 0, maximum = 1_000_000_000_000_i64)]
-    amount_lte: Option<i64>,
-}
-
-/// Range and currency of a summary.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct SummaryParams {
-    /// First day (UTC), inclusive; default 29 days before `to`. A range
-    /// covers at most 3660 days.
-    #[param(format = Date)]
-    from: Option<String>,
-    /// Last day (UTC), inclusive; default today.
-    #[param(format = Date)]
-    to: Option<String>,
-    /// Default USD.
-    #[param(pattern = "^[A-Z]{3}$")]
-    currency: Option<String>,
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
@@ -198,7 +150,7 @@ pub async fn create_payment(
 /// List payments, newest first, with keyset pagination.
 #[utoipa::path(
     get, path = "/api/v1/payments", tag = "payments",
-    params(ListParams),
+    params(RawListParams),
     responses(
         (status = 200, description = "A page of payments", body = PaymentList),
     ),
@@ -318,7 +270,7 @@ pub async fn create_refund(
 /// Totals by day, status, method and campaign for one currency.
 #[utoipa::path(
     get, path = "/api/v1/summary", tag = "summary",
-    params(SummaryParams),
+    params(RawSummaryParams),
     responses(
         (status = 200, description = "Totals over the range", body = Summary),
     ),

@@ -62,27 +62,13 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The generated document plus what the derive macros cannot express: the
-/// problem responses every operation shares, the currency codes of the query
-/// filters and their dates with or without a time. Built once.
+/// The generated document plus the problem responses every operation
+/// shares (see [`add_shared_responses`]). Built once.
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
         add_shared_responses(&mut doc);
-        let codes = Value::from(crate::domain::Currency::codes());
-        for op in operations_mut(&mut doc) {
-            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
-                continue;
-            };
-            for param in params.iter_mut() {
-                if param["name"] == "currency" {
-                    param["schema"]["enum"] = codes.clone();
-                } else if param["name"] == "created_gte" || param["name"] == "created_lt" {
-                    param["schema"]["anyOf"] = json!([{"format": "date-time"}, {"format": "date"}]);
-                }
-            }
-        }
         doc
     })
 }

@@ -104,7 +104,7 @@ async fn openapi_constraints_match_the_server() {
         let param = params.iter().find(|p| p["name"] == name).unwrap();
         assert_eq!(
             param["schema"]["anyOf"],
-            json!([{"format": "date-time"}, {"format": "date"}])
+            json!([{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}])
         );
         for value in [
             "2026-01-31",
@@ -115,6 +115,32 @@ async fn openapi_constraints_match_the_server() {
             assert_eq!(r.status, StatusCode::OK, "{name}={value}: {}", r.text);
         }
     }
+    // The list's documented bounds are the server's, at the bound and past it.
+    let mut checked = Vec::new();
+    for param in params {
+        let name = param["name"].as_str().unwrap();
+        let schema = &param["schema"];
+        let (at, past) = if let Some(max) = schema["maximum"].as_i64() {
+            (max.to_string(), (max + 1).to_string())
+        } else if let Some(max) = schema["maxLength"].as_u64() {
+            ("q".repeat(max as usize), "q".repeat(max as usize + 1))
+        } else {
+            continue;
+        };
+        let r = app.get(&format!("/api/v1/payments?{name}={at}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{name} at its bound: {}", r.text);
+        let refused = app
+            .get(&format!("/api/v1/payments?{name}={past}"))
+            .await
+            .problem(422);
+        assert_eq!(refused, [name], "{name} past its bound");
+        checked.push(name);
+    }
+    checked.sort();
+    assert_eq!(
+        checked,
+        ["amount_gte", "amount_lte", "campaign", "limit", "q"]
+    );
     // No operation gained a null parameter list; each documents the problems
     // any request of its kind can meet.
     for (path, operations) in doc["paths"].as_object().unwrap() {
