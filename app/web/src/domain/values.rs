@@ -44,6 +44,23 @@ fn string(value: Value) -> Result<String, String> {
     }
 }
 
+/// The text inside a validated string value.
+macro_rules! string_value {
+    ($($name:ty),+) => {$(
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+    )+};
+}
+
+string_value!(Email, IdempotencyKey);
+
 /// A schema property as JSON Schema writes it: `["string", "null"]` when it
 /// may be null.
 fn typed(schema_type: Type, nullable: bool) -> ObjectBuilder {
@@ -205,14 +222,6 @@ impl Email {
             Ok(addr) if addr.domain().contains('.') => Ok(Email(addr.email().to_owned())),
             _ => Err("must be an email address such as reader@example.org".into()),
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
     }
 
     pub fn schema() -> Schema {
@@ -432,14 +441,6 @@ impl IdempotencyKey {
             ));
         }
         Ok(IdempotencyKey(String::from_utf8_lossy(bytes).into_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
     }
 
     pub fn schema() -> Schema {
