@@ -128,6 +128,8 @@ pub(super) async fn serve(
     config: ServeConfig,
     banner: Option<String>,
 ) -> Result<(), CliError> {
+    let shutdown = server::shutdown_signal()
+        .map_err(|e| CliError::failed(format!("cannot listen for signals: {e}")))?;
     let app = Application::build(store, config)?;
     let addr = app.local_addr();
     match app.metrics_addr() {
@@ -137,7 +139,7 @@ pub(super) async fn serve(
     if let Some(banner) = banner {
         println!("{}", banner.replace("{addr}", &addr.to_string()));
     }
-    app.run_until(server::shutdown_signal())
+    app.run_until(shutdown)
         .await
         .map_err(|e| CliError::failed(format!("the server stopped with an error: {e}")))?;
     tracing::info!("stopped");

@@ -328,45 +328,29 @@ pub enum Shutdown {
     Handover,
 }
 
-/// Resolves on SIGTERM or SIGINT (drain) or SIGUSR2 (handover).
-pub async fn shutdown_signal() -> Shutdown {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Listens for SIGTERM or SIGINT (drain) and SIGUSR2 (handover); the
+/// future resolves on the first. The handlers are installed here, before the
+/// caller binds its listener: a signal that arrives once the port answers
+/// must never meet the default action, which for SIGUSR2 kills the process.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = Shutdown> + Send> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut handover = signal(SignalKind::user_defined2())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {
+                tracing::info!("received SIGINT");
+                Shutdown::Drain
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(unix)]
-    let handover = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined2()) {
-            Ok(mut s) => {
-                s.recv().await;
+            _ = terminate.recv() => {
+                tracing::info!("received SIGTERM");
+                Shutdown::Drain
             }
-            Err(_) => std::future::pending::<()>().await,
+            _ = handover.recv() => {
+                tracing::info!("received SIGUSR2");
+                Shutdown::Handover
+            }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    #[cfg(not(unix))]
-    let handover = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {
-            tracing::info!("received SIGINT");
-            Shutdown::Drain
-        }
-        () = terminate => {
-            tracing::info!("received SIGTERM");
-            Shutdown::Drain
-        }
-        () = handover => {
-            tracing::info!("received SIGUSR2");
-            Shutdown::Handover
-        }
-    }
+    })
 }
