@@ -38,9 +38,50 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// [`Timestamp::to_rfc3339`] written into `buf` without allocating:
+    /// every payment in a list carries two, so this is on the hot path.
+    /// `None` outside years 0000–9999 (never stored: see `PastTimestamp`).
+    fn write_rfc3339(self, buf: &mut [u8; 27]) -> Option<&str> {
+        use chrono::{Datelike, Timelike};
+        let dt = self.to_datetime();
+        let year = u32::try_from(dt.year()).ok().filter(|y| *y <= 9999)?;
+        let micros = dt.timestamp_subsec_micros().min(999_999);
+        let mut put = |at: usize, width: usize, mut value: u32| {
+            for i in (at..at + width).rev() {
+                buf[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, dt.month());
+        put(8, 2, dt.day());
+        put(11, 2, dt.hour());
+        put(14, 2, dt.minute());
+        put(17, 2, dt.second());
+        put(20, 6, micros);
+        for (at, sep) in [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+            (26, b'Z'),
+        ] {
+            buf[at] = sep;
+        }
+        std::str::from_utf8(buf).ok()
+    }
+}
+
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
+        let mut buf = [0u8; 27];
+        match self.write_rfc3339(&mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.serialize_str(&self.to_rfc3339()),
+        }
     }
 }
 
@@ -215,6 +256,26 @@ pub fn new_id(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_serialise_as_rfc3339_with_microseconds() {
+        for (micros, text) in [
+            (0, "1970-01-01T00:00:00.000000Z"),
+            (1_764_700_000_123_456, "2025-12-02T18:26:40.123456Z"),
+            (1_709_208_000_500_000, "2024-02-29T12:00:00.500000Z"),
+            (253_402_300_799_999_999, "9999-12-31T23:59:59.999999Z"),
+        ] {
+            let ts = Timestamp(micros);
+            assert_eq!(serde_json::to_string(&ts).unwrap(), format!("\"{text}\""));
+            assert_eq!(ts.to_rfc3339(), text);
+        }
+        // Past the four-digit years, chrono's own formatting.
+        let far = Timestamp(253_402_300_800_000_000);
+        assert_eq!(
+            serde_json::to_string(&far).unwrap(),
+            format!("\"{}\"", far.to_rfc3339())
+        );
+    }
 
     #[test]
     fn transitions() {
