@@ -11,4 +11,5 @@ pub mod passwords;
 pub mod seed;
 pub mod server;
 pub mod storage;
+pub mod stripe;
 pub mod telemetry;

@@ -1,0 +1,3 @@
+//! Stripe, the payment processor: webhook signatures so far.
+
+pub mod signature;
