@@ -123,7 +123,7 @@ pub fn request_hash(method: &str, path: &str, body: &Value) -> String {
     hasher.update(b"\n");
     // serde_json's `Value` keeps object keys sorted (its `preserve_order`
     // feature is off), so its compact form is canonical: key order and
-    // whitespace in the request do not matter. tests/api.rs replays a body
+    // whitespace in the request do not matter. tests/api/recording.rs replays a body
     // sent with other key order and spacing to hold this.
     hasher.update(body.to_string().as_bytes());
     hex::encode(hasher.finalize())

@@ -93,6 +93,49 @@ fn claim(key: &str) -> IdempotencyClaim {
     }
 }
 
+/// Where the connection dies while a payment is being created.
+#[derive(Clone, Copy)]
+enum Dies {
+    /// On the first attempt, after all its work, at the next statement
+    /// (still before COMMIT).
+    BeforeCommit,
+    /// On every attempt, just before COMMIT is sent.
+    AtCommit,
+}
+
+/// Creates [`donation`] with the key `key` through `Store::write`, killing
+/// its connection as `dies` says; returns the outcome and how many times
+/// the transaction ran.
+async fn create_while_dying(
+    db: &Database,
+    key: &str,
+    dies: Dies,
+) -> (Result<Idempotent<Payment>, StoreError>, usize) {
+    let (new, claim) = (donation(), claim(key));
+    let record = |p: &Payment| RecordedResponse::new(p.id.clone());
+    let attempts = AtomicUsize::new(0);
+    let (new_ref, claim_ref, record_ref, attempts_ref) = (&new, &claim, &record, &attempts);
+    let outcome = db
+        .store
+        .write(|tx| {
+            Box::pin(async move {
+                let attempt = attempts_ref.fetch_add(1, Ordering::SeqCst) + 1;
+                let made = create(tx, "test", Some(claim_ref), new_ref, record_ref).await?;
+                match dies {
+                    Dies::BeforeCommit if attempt == 1 => {
+                        db.kill(tx).await;
+                        tx.execute("SELECT 1", &[]).await?;
+                    }
+                    Dies::BeforeCommit => {}
+                    Dies::AtCommit => db.kill(tx).await,
+                }
+                Ok(made)
+            })
+        })
+        .await;
+    (outcome, attempts.load(Ordering::SeqCst))
+}
+
 /// The payment transaction does all its work, then its connection dies and
 /// the next statement, still before COMMIT, finds it dead: the server rolled
 /// the work back, so the transaction runs once more and one payment (one
@@ -102,27 +145,10 @@ async fn a_write_whose_connection_dies_before_commit_runs_once_more() {
     let Some(db) = Database::new().await else {
         return;
     };
-    let (new, claim) = (donation(), claim("dies-before-commit"));
-    let record = |p: &Payment| RecordedResponse::new(p.id.clone());
-    let attempts = AtomicUsize::new(0);
-    let (db_ref, new_ref, claim_ref, record_ref, attempts_ref) =
-        (&db, &new, &claim, &record, &attempts);
-    let outcome = db
-        .store
-        .write(|tx| {
-            Box::pin(async move {
-                let attempt = attempts_ref.fetch_add(1, Ordering::SeqCst) + 1;
-                let made = create(tx, "test", Some(claim_ref), new_ref, record_ref).await?;
-                if attempt == 1 {
-                    db_ref.kill(tx).await;
-                    tx.execute("SELECT 1", &[]).await?;
-                }
-                Ok(made)
-            })
-        })
-        .await
-        .unwrap();
-    assert_eq!(attempts.load(Ordering::SeqCst), 2, "run exactly once more");
+    let (outcome, attempts) =
+        create_while_dying(&db, "dies-before-commit", Dies::BeforeCommit).await;
+    let outcome = outcome.unwrap();
+    assert_eq!(attempts, 2, "run exactly once more");
     let Idempotent::Done(payment) = outcome else {
         panic!("{outcome:?}");
     };
@@ -144,7 +170,12 @@ async fn a_write_whose_connection_dies_before_commit_runs_once_more() {
     // The key is recorded once, with the second attempt's payment.
     let again = db
         .store
-        .create_payment("test", Some(&claim), &new, |_| RecordedResponse::default())
+        .create_payment(
+            "test",
+            Some(&claim("dies-before-commit")),
+            &donation(),
+            |_| RecordedResponse::default(),
+        )
         .await
         .unwrap();
     assert!(
@@ -164,23 +195,8 @@ async fn a_write_whose_connection_dies_at_commit_is_not_run_again() {
     let Some(db) = Database::new().await else {
         return;
     };
-    let (new, claim) = (donation(), claim("dies-at-commit"));
-    let record = |p: &Payment| RecordedResponse::new(p.id.clone());
-    let attempts = AtomicUsize::new(0);
-    let (db_ref, new_ref, claim_ref, record_ref, attempts_ref) =
-        (&db, &new, &claim, &record, &attempts);
-    let outcome = db
-        .store
-        .write(|tx| {
-            Box::pin(async move {
-                attempts_ref.fetch_add(1, Ordering::SeqCst);
-                let made = create(tx, "test", Some(claim_ref), new_ref, record_ref).await?;
-                db_ref.kill(tx).await;
-                Ok(made)
-            })
-        })
-        .await;
-    assert_eq!(attempts.load(Ordering::SeqCst), 1, "not run again");
+    let (outcome, attempts) = create_while_dying(&db, "dies-at-commit", Dies::AtCommit).await;
+    assert_eq!(attempts, 1, "not run again");
     assert!(
         matches!(outcome, Err(StoreError::Unavailable(_))),
         "{outcome:?}"
@@ -188,7 +204,7 @@ async fn a_write_whose_connection_dies_at_commit_is_not_run_again() {
     assert!(db.payments().await.is_empty(), "nothing committed");
     let retried = db
         .store
-        .create_payment("test", Some(&claim), &new, |p| {
+        .create_payment("test", Some(&claim("dies-at-commit")), &donation(), |p| {
             RecordedResponse::new(p.id.clone())
         })
         .await
