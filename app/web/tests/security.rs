@@ -16,6 +16,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/readyz"),              // readiness for load balancers
     ("GET", "/api/v1/openapi.json"), // the public API description
     ("GET", "/static/app.css"),      // the stylesheet the login page needs; no data
+    ("POST", "/webhooks/stripe"),    // Stripe's events, authenticated by their signature
 ];
 
 #[tokio::test]

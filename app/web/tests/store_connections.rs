@@ -3,6 +3,7 @@
 //! be reached at all, the API answers 503 quickly, and recovers with it.
 
 mod common;
+mod stripe_support;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -303,5 +304,106 @@ async fn an_unreachable_server_is_503_quickly_and_recovery_needs_no_restart() {
     let list = app.get("/api/v1/payments").await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
     assert_eq!(list.json["data"].as_array().unwrap().len(), 1);
+    relayed.close().await;
+}
+
+/// Stripe's webhook while the database cannot be reached: 503 (so Stripe
+/// delivers again), and the redelivery after recovery records the event once.
+#[tokio::test]
+async fn a_webhook_while_the_database_is_down_is_503_and_its_redelivery_counts_once() {
+    use stripe_support::*;
+    let Some(server) = common::mysql_server_url() else {
+        return;
+    };
+    let mut app = TestApp::new(common::mysql_db(&server).await).await;
+    let mut relay = Relay::start(host_of(&server)).await;
+    let relayed = Store::connect(&via(&app.db.url, relay.addr), &ConnectOptions::default())
+        .await
+        .unwrap();
+    let fake = FakeStripe::start().await;
+    let mut state = common::state(relayed.clone());
+    state.stripe = Some(std::sync::Arc::new(payments::stripe::Stripe {
+        client: payments::stripe::StripeClient::new(
+            secrecy::SecretString::from(SECRET_KEY.to_owned()),
+            &fake.base_url(),
+            Duration::from_millis(400),
+        )
+        .unwrap(),
+        webhook: Some(payments::stripe::WebhookSecrets::parse(WEBHOOK_SECRET).unwrap()),
+    }));
+    app.router = payments::http::router(state);
+    fake.put(payment_intent(
+        "pi_down",
+        2500,
+        "usd",
+        "succeeded",
+        Some("ch_down"),
+    ));
+    fake.put(charge(
+        "ch_down",
+        "pi_down",
+        2500,
+        "usd",
+        "card",
+        Some("txn_down"),
+    ));
+    fake.put(balance_transaction(
+        "txn_down",
+        "ch_down",
+        "charge",
+        2500,
+        103,
+        "usd",
+        now(),
+    ));
+    let session = checkout_session(
+        "cs_down",
+        "pi_down",
+        2500,
+        "usd",
+        "paid",
+        None,
+        "a@example.org",
+        None,
+    );
+    let body = serde_json::to_vec(&event(
+        "evt_down",
+        "checkout.session.completed",
+        now(),
+        false,
+        session,
+    ))
+    .unwrap();
+    let deliver = || {
+        let request = axum::http::Request::builder()
+            .method(axum::http::Method::POST)
+            .uri("/webhooks/stripe")
+            .header("stripe-signature", sign(WEBHOOK_SECRET, now(), &body))
+            .body(axum::body::Body::from(body.clone()))
+            .unwrap();
+        app.send(request)
+    };
+
+    relay.cut().await;
+    let r = deliver().await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    relay.restore();
+    let r = deliver().await;
+    assert_eq!(
+        (r.status, r.json["outcome"].as_str()),
+        (StatusCode::OK, Some("processed")),
+        "{}",
+        r.text
+    );
+    let r = deliver().await;
+    assert_eq!(r.json["outcome"], "duplicate", "{}", r.text);
+    let recorded = app
+        .db
+        .store
+        .payment_by_external_ref("pi_down")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(recorded.amount, 2500);
     relayed.close().await;
 }

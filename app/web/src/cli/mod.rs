@@ -17,6 +17,7 @@ use crate::storage::{ConnectOptions, Store, StoreError};
 use crate::telemetry::{self, LogFormat};
 
 mod serve;
+mod stripe;
 use serve::{demo, follow_database_url_file, healthcheck, secret_from, serve, serve_config};
 
 /// The payments service of The Markup: staff dashboard, JSON API and
@@ -80,6 +81,34 @@ pub enum Command {
     Token(TokenCommand),
     /// Exit 0 when /readyz answers 200, else 1 (the container health check).
     Healthcheck(HealthcheckArgs),
+    /// Stripe: recover missed events, compare Stripe's money with the ledger.
+    #[command(subcommand)]
+    Stripe(StripeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StripeCommand {
+    /// Feed Stripe's events (it keeps about 30 days) to the webhook's
+    /// handler: the recovery after a webhook outage; safe at any time.
+    Sync {
+        /// Only events created on or after this day (YYYY-MM-DD, UTC).
+        #[arg(long, value_parser = date)]
+        since: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        stripe: StripeArgs,
+    },
+    /// Match every charge and refund of Stripe's balance in a range of days
+    /// to the ledger; exit 1 on any difference.
+    Reconcile {
+        /// First day (YYYY-MM-DD, UTC).
+        #[arg(long, value_parser = date)]
+        from: chrono::NaiveDate,
+        /// Last day, included.
+        #[arg(long, value_parser = date)]
+        to: chrono::NaiveDate,
+        #[command(flatten)]
+        stripe: StripeArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +163,50 @@ pub struct ServeArgs {
     /// processes sharing a port (--reuse-port) answered its probe.
     #[arg(long, env = "PAYMENTS_INSTANCE_ID", value_parser = crate::http::ops::instance_header)]
     pub instance_id: Option<axum::http::HeaderValue>,
+
+    /// The site's own base URL, for Checkout return URLs and emailed links
+    /// (default: http://<bind>).
+    #[arg(long, env = "PAYMENTS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    #[command(flatten)]
+    pub stripe: StripeArgs,
+}
+
+/// Stripe's configuration (DESIGN §12). Without a secret key the service
+/// runs without Stripe.
+#[derive(Debug, Args)]
+pub struct StripeArgs {
+    /// Stripe's secret key, sk_test_… or sk_live_…; its mode decides which
+    /// events count.
+    #[arg(long, env = "PAYMENTS_STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+
+    /// A file holding the secret key.
+    #[arg(long, env = "PAYMENTS_STRIPE_SECRET_KEY_FILE", value_name = "PATH")]
+    pub stripe_secret_key_file: Option<PathBuf>,
+
+    /// The webhook's signing secrets, whsec_…, comma-separated (two during
+    /// a rotation).
+    #[arg(long, env = "PAYMENTS_STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
+
+    /// A file holding the webhook secrets.
+    #[arg(long, env = "PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE", value_name = "PATH")]
+    pub stripe_webhook_secret_file: Option<PathBuf>,
+
+    /// Stripe's API base URL.
+    #[arg(
+        long,
+        env = "PAYMENTS_STRIPE_API_BASE",
+        default_value = "https://api.stripe.com"
+    )]
+    pub stripe_api_base: String,
+
+    /// Longest wait for one answer from Stripe (each call is tried at most
+    /// three times).
+    #[arg(long, env = "PAYMENTS_STRIPE_TIMEOUT", default_value = "10s", value_parser = duration)]
+    pub stripe_timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +270,11 @@ pub struct HealthcheckArgs {
     /// shared port).
     #[arg(long, env = "PAYMENTS_INSTANCE_ID", value_parser = crate::http::ops::instance_header)]
     pub instance_id: Option<axum::http::HeaderValue>,
+}
+
+fn date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -401,6 +479,27 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Healthcheck(args) => healthcheck(&args.url, args.instance_id.as_ref()).await,
+        Command::Stripe(command) => {
+            let args = match command {
+                StripeCommand::Sync { stripe, .. } | StripeCommand::Reconcile { stripe, .. } => {
+                    stripe
+                }
+            };
+            let Some(configured) = serve::stripe_config(args)? else {
+                return Err(CliError::usage(
+                    "set --stripe-secret-key (or PAYMENTS_STRIPE_SECRET_KEY / _FILE)",
+                ));
+            };
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            match command {
+                StripeCommand::Sync { since, .. } => {
+                    stripe::sync(&store, &configured.client, *since).await
+                }
+                StripeCommand::Reconcile { from, to, .. } => {
+                    stripe::reconcile(&store, &configured.client, *from, *to).await
+                }
+            }
+        }
     }
 }
 

@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Cli, CliError, DEMO_ADMIN_EMAIL, DEMO_DATABASE_URL, DEMO_PAYMENTS, ServeArgs};
+use super::{
+    Cli, CliError, DEMO_ADMIN_EMAIL, DEMO_DATABASE_URL, DEMO_PAYMENTS, ServeArgs, StripeArgs,
+};
 use crate::server::{self, Application, ServeConfig};
 use crate::storage::accounts::{Role, Scope};
 use crate::storage::{Store, StoreError};
+use crate::stripe::{Stripe, StripeClient, WebhookSecrets};
 use crate::{passwords, seed};
 
 /// Reads a secret from a file, without its trailing newline.
@@ -95,6 +98,52 @@ pub(super) fn session_key(args: &ServeArgs) -> Result<SecretString, CliError> {
     }
 }
 
+/// Stripe from its flags: none without a secret key.
+pub(super) fn stripe_config(args: &StripeArgs) -> Result<Option<Stripe>, CliError> {
+    let key = secret_from(
+        &args.stripe_secret_key,
+        &args.stripe_secret_key_file,
+        "stripe-secret-key",
+        "Stripe secret key",
+    )?;
+    let webhook = secret_from(
+        &args.stripe_webhook_secret,
+        &args.stripe_webhook_secret_file,
+        "stripe-webhook-secret",
+        "Stripe webhook secret",
+    )?
+    .map(|s| WebhookSecrets::parse(s.expose_secret()))
+    .transpose()
+    .map_err(CliError::usage)?;
+    let Some(key) = key else {
+        if webhook.is_some() {
+            return Err(CliError::usage(
+                "--stripe-webhook-secret needs --stripe-secret-key (events are checked against the key's mode)",
+            ));
+        }
+        return Ok(None);
+    };
+    if args.stripe_timeout.is_zero() {
+        return Err(CliError::usage("--stripe-timeout must be longer than zero"));
+    }
+    let client = StripeClient::new(key, &args.stripe_api_base, args.stripe_timeout)
+        .map_err(CliError::usage)?;
+    Ok(Some(Stripe { client, webhook }))
+}
+
+/// `--public-url`: an absolute http(s) URL, kept without a trailing slash.
+fn public_url(url: &str) -> Result<String, CliError> {
+    let parsed: axum::http::Uri = url
+        .parse()
+        .map_err(|_| CliError::usage(format!("--public-url {url:?} is not a URL")))?;
+    if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
+        return Err(CliError::usage(format!(
+            "--public-url {url:?} must be an absolute http(s) URL"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
 pub(super) fn serve_config(
     args: &ServeArgs,
     max_connections: u32,
@@ -105,7 +154,13 @@ pub(super) fn serve_config(
             "--idle-timeout must be longer than zero (the default is 75s)",
         ));
     }
+    let public_url = match &args.public_url {
+        Some(url) => public_url(url)?,
+        None => format!("http://{}", args.bind),
+    };
     Ok(ServeConfig {
+        stripe: stripe_config(&args.stripe)?,
+        public_url,
         bind: args.bind,
         reuse_port: args.reuse_port,
         drain_delay: args.drain_delay,

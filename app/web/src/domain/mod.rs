@@ -18,8 +18,8 @@ pub use money::{
     write_major_units,
 };
 pub use payment::{
-    Method, Payer, Payment, Refund, RefundReason, RefundRefusal, Status, Timestamp, new_id,
-    refund_amount,
+    Dispute, DisputeStatus, Method, Payer, Payment, Refund, RefundReason, RefundRefusal, STRIPE,
+    Status, Timestamp, new_id, refund_amount,
 };
 pub use requests::{InitialStatus, NewPayer, NewPayment, NewRefund, PaymentPatch};
 pub use summary::{

@@ -224,6 +224,14 @@ pub struct Payment {
     pub description: Option<String>,
     pub external_ref: Option<String>,
     pub metadata: Metadata,
+    /// `stripe` for payments that came through Stripe; null otherwise.
+    #[schema(value_type = Option<String>, example = "stripe")]
+    pub processor: Option<&'static str>,
+    /// The processor's fee in minor units, from its balance transaction;
+    /// null until known, and for payments made elsewhere.
+    pub fee: Option<i64>,
+    /// The dispute the payer opened with their bank, if any.
+    pub dispute: Option<Dispute>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -244,8 +252,53 @@ pub struct Refund {
     pub payment_id: String,
     pub amount: i64,
     pub reason: RefundReason,
+    /// The processor's id of this refund (Stripe's `re_…`), when it went
+    /// through one.
+    pub external_ref: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+}
+
+/// The processor that took a payment. Only Stripe so far.
+pub const STRIPE: &str = "stripe";
+
+string_enum!(
+    /// Where a dispute stands (Stripe's dispute statuses).
+    DisputeStatus {
+        WarningNeedsResponse,
+        WarningUnderReview,
+        WarningClosed,
+        NeedsResponse,
+        UnderReview,
+        Won,
+        Lost,
+    }
+);
+
+impl DisputeStatus {
+    /// Closed: a later event about the same dispute cannot reopen it.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            DisputeStatus::WarningClosed | DisputeStatus::Won | DisputeStatus::Lost
+        )
+    }
+
+    /// Whether a dispute now at `self` may take the state `to`: the lifecycle
+    /// only moves forward, so events delivered out of order converge.
+    pub fn may_become(self, to: DisputeStatus) -> bool {
+        !self.is_closed() || self == to
+    }
+}
+
+/// A payer's dispute of a payment with their bank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Dispute {
+    pub status: DisputeStatus,
+    /// In minor units; a lost dispute takes it out of net.
+    pub amount: i64,
+    /// The bank's reason, as Stripe reports it (`fraudulent`, `duplicate`, …).
+    pub reason: String,
 }
 
 /// New identifiers: a prefix and a time-ordered UUID (v7) in hex.

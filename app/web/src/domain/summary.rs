@@ -60,7 +60,12 @@ pub struct Summary {
     pub count: i64,
     pub gross: i64,
     pub refunded: i64,
+    /// Lost disputes: money the bank took back from a payment.
+    pub disputed: i64,
+    /// `gross - refunded - disputed`.
     pub net: i64,
+    /// The processor's fees on the payments of the range (known ones).
+    pub fees: i64,
     pub by_status: BTreeMap<String, StatusTotal>,
     pub by_method: BTreeMap<String, Breakdown>,
     pub by_campaign: BTreeMap<String, Breakdown>,
@@ -150,6 +155,10 @@ pub enum Dimension {
     Status,
     Method,
     Campaign,
+    /// Processor fees (the sum is in `gross`).
+    Fee,
+    /// Lost disputes (the sum is in `gross`), on the day each was lost.
+    Disputed,
 }
 
 /// One rollup row of a breakdown: the totals of one status, method or
@@ -212,6 +221,7 @@ pub fn breakdowns(
             Dimension::Status => &mut by_status,
             Dimension::Method => &mut by_method,
             Dimension::Campaign => &mut by_campaign,
+            Dimension::Fee | Dimension::Disputed => continue,
         };
         let b = map.entry(row.value).or_default();
         b.count += row.totals.count;
@@ -247,6 +257,15 @@ pub fn summarise(
     let (count, gross, refunded) = daily.iter().fold((0, 0, 0), |(c, g, r), d| {
         (c + d.count, g + d.gross, r + d.refunded)
     });
+    let dimensions: Vec<DimensionTotals> = dimensions.into_iter().collect();
+    let sum_of = |d: Dimension| -> i64 {
+        dimensions
+            .iter()
+            .filter(|r| r.dimension == d)
+            .map(|r| r.totals.gross)
+            .sum()
+    };
+    let (fees, disputed) = (sum_of(Dimension::Fee), sum_of(Dimension::Disputed));
     let (by_status, by_method, by_campaign) = breakdowns(dimensions);
     Summary {
         currency: req.currency.code().to_owned(),
@@ -255,7 +274,9 @@ pub fn summarise(
         count,
         gross,
         refunded,
-        net: gross - refunded,
+        disputed,
+        net: gross - refunded - disputed,
+        fees,
         by_status,
         by_method,
         by_campaign,

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+use crate::stripe::refunds::RefundError;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -242,7 +243,8 @@ pub async fn update_payment(
         (status = 201, description = "Refunded (or replayed, with `Idempotent-Replayed: true`)", body = Refund),
         (status = 400, description = "Malformed JSON or missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not refundable, or more than remains", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not refundable, more than remains, or refused by Stripe", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Stripe could not be reached; nothing was recorded (retry with the same key)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or key reused with another body", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -258,12 +260,24 @@ pub async fn create_refund(
     let idem = idempotency(&caller, &headers, &path, &body)?;
     let new = NewRefund::from_json(body).map_err(ApiError::invalid)?;
     let id = PaymentId::parse(&id).ok_or(ApiError::NotFound)?;
-    let outcome = state
-        .store
-        .refund_payment(&caller.actor(), Some(&idem), id.as_str(), &new, |r| {
-            RecordedResponse::new(to_json(r))
-        })
-        .await?;
+    let payment = state.store.payment(id.as_str()).await?;
+    let outcome = crate::stripe::refunds::refund(
+        &state.store,
+        state.stripe.as_deref(),
+        &caller.actor(),
+        &idem,
+        &payment,
+        &new,
+        |r| RecordedResponse::new(to_json(r)),
+    )
+    .await
+    .map_err(|e| match e {
+        RefundError::Store(e) => ApiError::from(e),
+        RefundError::Refused(message) => {
+            ApiError::Conflict(format!("Stripe refused the refund: {message}"))
+        }
+        e @ RefundError::Unreachable(_) => ApiError::BadGateway(e.to_string()),
+    })?;
     idempotent_response(outcome, |_: &Refund| None)
 }
 

@@ -46,6 +46,16 @@ pub enum ApiError {
     Unprocessable(String, Vec<FieldError>),
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with its reason shown: something the request needs is not
+    /// available yet (retry later).
+    #[error("{0}")]
+    NotYet(String),
+    /// 502: the payment processor did not answer usably; nothing was recorded.
+    #[error("{0}")]
+    BadGateway(String),
+    /// 413 for a route with a limit of its own.
+    #[error("the request body is larger than {0}")]
+    TooLarge(&'static str),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -88,10 +98,20 @@ impl ApiError {
                 "validation-error",
                 "Invalid request",
             ),
-            ApiError::Unavailable(_) => (
+            ApiError::Unavailable(_) | ApiError::NotYet(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Service unavailable",
+            ),
+            ApiError::BadGateway(_) => (
+                StatusCode::BAD_GATEWAY,
+                "processor-unavailable",
+                "Payment processor unavailable",
+            ),
+            ApiError::TooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
             ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -130,6 +150,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            StoreError::NotYet(m) => ApiError::NotYet(m),
             e @ StoreError::NotMigrated => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
@@ -141,6 +162,8 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
             ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            ApiError::NotYet(cause) => tracing::info!(reason = %cause, "asked to retry later"),
+            ApiError::BadGateway(cause) => tracing::warn!(error = %cause, "processor unavailable"),
             _ => {}
         }
         let problem = self.problem();
@@ -157,7 +180,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Bearer realm=\"payments\""),
                 );
             }
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::NotYet(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
             }
             _ => {}

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod openapi;
 pub mod ops;
 pub mod routes;
+pub mod webhook;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -53,6 +54,10 @@ pub struct AppState {
     pub login_limiter: Arc<dashboard::session::LoginLimiter>,
     /// This process's instance id, as the `x-payments-instance` header value.
     pub instance: HeaderValue,
+    /// Stripe, when configured.
+    pub stripe: Option<Arc<crate::stripe::Stripe>>,
+    /// The site's own base URL (`--public-url`), without a trailing slash.
+    pub public_url: Arc<str>,
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -70,7 +75,8 @@ pub fn routes() -> routes::Routes {
         .get("/api/v1/openapi.json", openapi::openapi_json)
         .get("/healthz", ops::healthz)
         .get("/readyz", ops::readyz)
-        .get("/metrics", ops::metrics_authenticated);
+        .get("/metrics", ops::metrics_authenticated)
+        .post("/webhooks/stripe", webhook::stripe_webhook);
     dashboard::routes(r)
 }
 

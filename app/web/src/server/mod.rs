@@ -42,6 +42,11 @@ pub struct ServeConfig {
     /// keep-alive included: a client that connects and sends nothing, or
     /// sends its headers slowly, is disconnected after it.
     pub idle_timeout: Duration,
+    /// Stripe, when a secret key is configured.
+    pub stripe: Option<crate::stripe::Stripe>,
+    /// The site's own base URL, for links that leave the site (Checkout
+    /// return URLs, emailed links). No trailing slash.
+    pub public_url: String,
 }
 
 impl Default for ServeConfig {
@@ -58,6 +63,8 @@ impl Default for ServeConfig {
             session_key: secrecy::SecretString::from(crate::storage::accounts::new_secret()),
             instance_id: http::ops::random_instance(),
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            stripe: None,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -128,6 +135,8 @@ impl Application {
             ),
             login_limiter: Default::default(),
             instance: config.instance_id.clone(),
+            stripe: config.stripe.clone().map(Arc::new),
+            public_url: config.public_url.clone().into(),
         };
         Ok(Application {
             listener,

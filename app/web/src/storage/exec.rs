@@ -57,6 +57,8 @@ pub(crate) enum Arg<'a> {
     Text(Cow<'a, str>),
     /// NULL in a text column.
     NoText,
+    /// NULL in an integer column.
+    NoInt,
 }
 
 impl From<i64> for Arg<'_> {
@@ -83,6 +85,12 @@ impl From<String> for Arg<'_> {
     }
 }
 
+impl From<Option<i64>> for Arg<'_> {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::NoInt, Arg::Int)
+    }
+}
+
 impl<'a> From<Option<&'a str>> for Arg<'a> {
     fn from(v: Option<&'a str>) -> Self {
         v.map_or(Arg::NoText, Arg::from)
@@ -98,12 +106,14 @@ where
     i64: Encode<'q, DB> + Type<DB>,
     &'q str: Encode<'q, DB> + Type<DB>,
     Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
 {
     for arg in args {
         query = match arg {
             Arg::Int(v) => query.bind(*v),
             Arg::Text(v) => query.bind(v.as_ref()),
             Arg::NoText => query.bind(None::<&str>),
+            Arg::NoInt => query.bind(None::<i64>),
         };
     }
     query

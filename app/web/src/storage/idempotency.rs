@@ -130,6 +130,33 @@ pub(crate) async fn record(
 }
 
 impl Store {
+    /// What an earlier request with the same key left, read without
+    /// claiming the key: `None` when there is nothing to answer with yet.
+    /// Work done outside the database (a call to the processor) checks
+    /// this first, so a repeat is answered without doing it again.
+    pub async fn idempotency_prior<T>(
+        &self,
+        claim: &IdempotencyClaim,
+    ) -> Result<Option<Idempotent<T>>, StoreError> {
+        let row: Option<(Text, Option<Text>)> = self
+            .read(|c| {
+                Box::pin(async move {
+                    c.fetch_optional(
+                        "SELECT request_hash, response_body FROM idempotency_keys \
+                         WHERE principal = ? AND idem_key = ?",
+                        &[claim.principal.as_str().into(), claim.key.as_str().into()],
+                    )
+                    .await
+                })
+            })
+            .await?;
+        Ok(match row {
+            Some((hash, _)) if hash.0 != claim.request_hash => Some(Idempotent::Mismatch),
+            Some((_, Some(response))) => Some(Idempotent::Replay(RecordedResponse(response.0))),
+            _ => None,
+        })
+    }
+
     /// Forgets idempotency keys older than the retention period.
     pub async fn purge_idempotency_keys(&self) -> Result<u64, StoreError> {
         let cutoff = Timestamp::now().0 - IDEMPOTENCY_RETENTION_HOURS * 3_600_000_000;

@@ -12,6 +12,7 @@ pub mod dialect;
 mod exec;
 pub mod idempotency;
 pub mod payments;
+pub mod processor;
 mod release;
 mod retry;
 #[cfg(test)]
@@ -49,6 +50,11 @@ pub enum StoreError {
     Unavailable(String),
     #[error("not found")]
     NotFound,
+    /// Not yet possible: what it depends on is not recorded yet (a refund
+    /// of a payment whose event has not arrived). Asked again later, it may
+    /// succeed.
+    #[error("not yet: {0}")]
+    NotYet(String),
     #[error("{0}")]
     Conflict(String),
     /// Bad configuration (an unknown URL scheme, a malformed URL).

@@ -6,6 +6,10 @@
 //!   refunded amounts on the day of the refund.
 //! * `status`: count and amount of payments by their current status, on the
 //!   day they were created.
+//! * `fee`: count and sum (in `gross`) of processor fees, on the day the
+//!   payment was created.
+//! * `disputed`: count and sum (in `gross`) of lost disputes, on the day
+//!   each was lost.
 
 use std::collections::BTreeMap;
 
@@ -121,6 +125,26 @@ impl Deltas {
                 refunded: amount,
             },
         );
+    }
+
+    /// The processor's `fee` on a payment, on the day the payment was made.
+    pub fn fee(&mut self, s: &Subject<'_>, fee: i64) {
+        let c = Counters {
+            count: 1,
+            gross: fee,
+            refunded: 0,
+        };
+        self.add(s, "fee", &s.created_at.day(), "", c);
+    }
+
+    /// A dispute of `amount` was lost at `at`: the money left net that day.
+    pub fn disputed(&mut self, s: &Subject<'_>, amount: i64, at: Timestamp) {
+        let c = Counters {
+            count: 1,
+            gross: amount,
+            refunded: 0,
+        };
+        self.add(s, "disputed", &at.day(), "", c);
     }
 
     /// The same changes per calendar month (`day` holds `YYYY-MM`), for

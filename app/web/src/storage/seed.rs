@@ -2,7 +2,7 @@
 //! [`crate::seed`]): many rows per statement, many payments per transaction.
 
 use super::exec::{Arg, Tx};
-use super::payments::{PAYMENT_COLUMNS, metadata_json};
+use super::payments::{INSERT_COLUMNS, metadata_json};
 use super::retry::TxError;
 use super::rollups::{self, Deltas, Subject};
 use super::{Store, StoreError};
@@ -88,7 +88,7 @@ async fn insert_batch(
     // As many rows per statement as the placeholder limit allows.
     for chunk in payments.chunks(d.max_placeholders() / 14) {
         let sql = format!(
-            "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES {}",
+            "INSERT INTO payments ({INSERT_COLUMNS}) VALUES {}",
             vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ")
         );
         let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 14);

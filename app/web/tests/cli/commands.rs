@@ -82,6 +82,80 @@ fn configuration_and_runtime_errors_are_one_sentence() {
 }
 
 #[test]
+fn stripe_configuration_errors_are_one_sentence_and_name_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let err = assert_fails(
+        &run(
+            &["serve", "--stripe-secret-key", "pk_test_publishable123"],
+            d,
+        ),
+        2,
+        "--stripe-secret-key must start with sk_test_ or sk_live_",
+    );
+    assert!(!err.contains("publishable123"), "{err}");
+    let err = assert_fails(
+        &run(
+            &[
+                "serve",
+                "--stripe-secret-key",
+                "sk_test_x",
+                "--stripe-webhook-secret",
+                "notawhsec",
+            ],
+            d,
+        ),
+        2,
+        "each --stripe-webhook-secret must start with whsec_",
+    );
+    assert!(!err.contains("notawhsec"), "{err}");
+    assert_fails(
+        &run(&["serve", "--stripe-webhook-secret", "whsec_x"], d),
+        2,
+        "--stripe-webhook-secret needs --stripe-secret-key",
+    );
+    assert_fails(
+        &run(
+            &[
+                "serve",
+                "--stripe-secret-key",
+                "sk_test_x",
+                "--stripe-api-base",
+                "ftp://x",
+            ],
+            d,
+        ),
+        2,
+        "must be an http(s) URL",
+    );
+    assert_fails(
+        &run(&["serve", "--public-url", "payments.example.org"], d),
+        2,
+        "--public-url \"payments.example.org\" must be an absolute http(s) URL",
+    );
+    assert_fails(
+        &run(&["stripe", "sync", "--database-url", "sqlite://p.db"], d),
+        2,
+        "set --stripe-secret-key",
+    );
+    assert_fails(
+        &run(
+            &[
+                "stripe",
+                "reconcile",
+                "--from",
+                "2026-13-01",
+                "--to",
+                "2026-12-01",
+            ],
+            d,
+        ),
+        2,
+        "is not a date",
+    );
+}
+
+#[test]
 fn the_database_url_can_come_from_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("url");

@@ -168,6 +168,8 @@ pub fn state(store: Store) -> AppState {
         ),
         login_limiter: Default::default(),
         instance: config.instance_id.clone(),
+        stripe: None,
+        public_url: config.public_url.clone().into(),
     }
 }
 

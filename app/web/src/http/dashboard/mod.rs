@@ -7,6 +7,7 @@ mod overview;
 mod payment;
 mod payments;
 pub mod session;
+mod stripe;
 mod tokens;
 mod view;
 
@@ -153,6 +154,7 @@ pub fn routes(r: Routes) -> Routes {
         .get("/payments.csv", export::payments_csv)
         .get("/payments/{id}", payment::payment)
         .post("/payments/{id}/refund", payment::refund)
+        .get("/admin/stripe", stripe::stripe)
         .get("/admin/tokens", tokens::tokens)
         .post("/admin/tokens", tokens::create_token)
         .post("/admin/tokens/{id}/revoke", tokens::revoke_token)

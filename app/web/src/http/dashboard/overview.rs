@@ -122,13 +122,15 @@ pub async fn overview(State(state): State<AppState>, staff: Staff) -> Result<Res
         chrome: Chrome::new(&staff, "overview"),
         daily_chart: charts::daily(&s.daily, &primary, exponent),
         daily_caption: format!(
-            "{} payments, gross {}, refunded {}, net {} from {} to {}.",
+            "{} payments, gross {}, refunded {}, lost to disputes {}, net {} from {} to {}; processor fees {}.",
             s.count,
             money(s.gross, &primary),
             money(s.refunded, &primary),
+            money(s.disputed, &primary),
             money(s.net, &primary),
             s.from,
-            s.to
+            s.to,
+            money(s.fees, &primary),
         ),
         method_chart: charts::breakdown(
             &methods,

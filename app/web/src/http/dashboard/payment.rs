@@ -1,6 +1,7 @@
 //! `/payments/{id}`: one payment, its refunds and audit trail, and the
 //! refund form.
 
+use crate::stripe::refunds::RefundError;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -37,6 +38,11 @@ struct DetailView {
     created: String,
     updated: String,
     metadata: Vec<(String, String)>,
+    processor: String,
+    /// Stripe's dashboard page of the PaymentIntent.
+    stripe_link: Option<String>,
+    fee: String,
+    dispute: Option<String>,
 }
 
 struct RefundView {
@@ -44,6 +50,22 @@ struct RefundView {
     created: String,
     amount: String,
     reason: &'static str,
+    external_ref: String,
+}
+
+/// Stripe's dashboard page of a PaymentIntent, in the key's mode.
+fn stripe_link(state: &AppState, pi: &str) -> Option<String> {
+    if !pi.starts_with("pi_") {
+        return None;
+    }
+    let live = state
+        .stripe
+        .as_deref()
+        .is_some_and(|s| s.client.mode().is_live());
+    Some(format!(
+        "https://dashboard.stripe.com/{}payments/{pi}",
+        if live { "" } else { "test/" }
+    ))
 }
 
 struct AuditView {
@@ -99,6 +121,7 @@ async fn payment_page(
                 created: when(r.created_at),
                 amount: money(r.amount, &code),
                 reason: r.reason.as_str(),
+                external_ref: or_dash(r.external_ref.as_ref()),
             })
             .collect(),
         audit: audit
@@ -125,6 +148,25 @@ async fn payment_page(
             created: when(p.created_at),
             updated: when(p.updated_at),
             metadata: p.metadata.clone().into_iter().collect(),
+            processor: p.processor.unwrap_or("—").to_owned(),
+            stripe_link: p
+                .external_ref
+                .as_deref()
+                .filter(|_| p.processor.is_some())
+                .and_then(|pi| stripe_link(state, pi)),
+            fee: p.fee.map_or_else(|| "—".to_owned(), |f| money(f, &code)),
+            dispute: p.dispute.as_ref().map(|d| {
+                format!(
+                    "{} of {} ({})",
+                    d.status.as_str().replace('_', " "),
+                    money(d.amount, &code),
+                    if d.reason.is_empty() {
+                        "no reason given"
+                    } else {
+                        d.reason.as_str()
+                    }
+                )
+            }),
             currency: code,
             id: p.id,
         },
@@ -221,23 +263,35 @@ async fn make_refund(
             &serde_json::to_value(&new).unwrap_or_default(),
         ),
     };
-    let outcome = state
-        .store
-        // A repeat is answered with a notice of its own: nothing to record.
-        .refund_payment(&staff.actor(), Some(&idem), id, &new, |_| {
-            RecordedResponse::default()
-        })
-        .await;
+    // A repeat is answered with a notice of its own: nothing to record.
+    let outcome = crate::stripe::refunds::refund(
+        &state.store,
+        state.stripe.as_deref(),
+        &staff.actor(),
+        &idem,
+        &payment,
+        &new,
+        |_| RecordedResponse::default(),
+    )
+    .await;
     match outcome {
         Ok(Idempotent::Done(_)) => Ok(Outcome::Done("refunded")),
         Ok(Idempotent::Replay(_)) => Ok(Outcome::Done("already")),
         Ok(Idempotent::Mismatch) => Ok(unprocessable(
             "This form was already used for another refund; reload the page.",
         )),
-        Err(StoreError::Conflict(m)) => Ok(Outcome::Refused(
+        Err(RefundError::Store(StoreError::Conflict(m))) => Ok(Outcome::Refused(
             StatusCode::CONFLICT,
             format!("Not refunded: {m}."),
         )),
-        Err(e) => Err(e.into()),
+        Err(RefundError::Refused(m)) => Ok(Outcome::Refused(
+            StatusCode::CONFLICT,
+            format!("Not refunded: Stripe refused it ({m})."),
+        )),
+        Err(e @ RefundError::Unreachable(_)) => Ok(Outcome::Refused(
+            StatusCode::BAD_GATEWAY,
+            format!("Not refunded: {e}."),
+        )),
+        Err(RefundError::Store(e)) => Err(e.into()),
     }
 }

@@ -3,10 +3,27 @@
 use super::super::rollups::Subject;
 use super::super::text::Text;
 use super::super::{Store, StoreError};
-use crate::domain::{Metadata, Method, Payer, Payment, Refund, RefundReason, Status, Timestamp};
+use crate::domain::{
+    Dispute, DisputeStatus, Metadata, Method, Payer, Payment, Refund, RefundReason, STRIPE, Status,
+    Timestamp,
+};
 
-pub(crate) const PAYMENT_COLUMNS: &str = "id, amount, amount_refunded, currency, status, method, \
-     payer_name, payer_email, campaign, description, external_ref, metadata, created_at, updated_at";
+macro_rules! recorded_columns {
+    () => {
+        "id, amount, amount_refunded, currency, status, method, payer_name, payer_email, \
+         campaign, description, external_ref, metadata, created_at, updated_at"
+    };
+}
+
+/// The columns every insert writes (a seeded or API payment has nothing else).
+pub(crate) const INSERT_COLUMNS: &str = recorded_columns!();
+
+/// The columns a payment is read with: the recorded ones, then what a
+/// processor adds.
+pub(crate) const PAYMENT_COLUMNS: &str = concat!(
+    recorded_columns!(),
+    ", processor, fee, dispute_status, dispute_amount, dispute_reason"
+);
 
 /// The SELECT of one payment by id; `lock` takes its row lock for a
 /// read-modify-write inside a transaction.
@@ -34,6 +51,11 @@ pub(crate) struct PaymentRow {
     metadata: Text,
     created_at: i64,
     updated_at: i64,
+    processor: Option<Text>,
+    pub(crate) fee: Option<i64>,
+    pub(crate) dispute_status: Option<Text>,
+    pub(crate) dispute_amount: Option<i64>,
+    dispute_reason: Option<Text>,
 }
 
 // By position, not by name: exports decode millions of rows, and a lookup
@@ -61,6 +83,11 @@ where
             metadata: row.try_get(11)?,
             created_at: row.try_get(12)?,
             updated_at: row.try_get(13)?,
+            processor: row.try_get(14)?,
+            fee: row.try_get(15)?,
+            dispute_status: row.try_get(16)?,
+            dispute_amount: row.try_get(17)?,
+            dispute_reason: row.try_get(18)?,
         })
     }
 }
@@ -80,6 +107,20 @@ impl PaymentRow {
         let method = Method::parse(&self.method).map_err(|_| corrupt("method", &self.id))?;
         let metadata: Metadata =
             serde_json::from_str(&self.metadata).map_err(|_| corrupt("metadata", &self.id))?;
+        let processor = match self.processor.as_deref() {
+            None => None,
+            Some(STRIPE) => Some(STRIPE),
+            Some(_) => return Err(corrupt("processor", &self.id)),
+        };
+        let dispute = match (&self.dispute_status, self.dispute_amount) {
+            (Some(status), Some(amount)) => Some(Dispute {
+                status: DisputeStatus::parse(status)
+                    .map_err(|_| corrupt("dispute status", &self.id))?,
+                amount,
+                reason: self.dispute_reason.map(String::from).unwrap_or_default(),
+            }),
+            _ => None,
+        };
         Ok(Payment {
             id: self.id.0,
             object: "payment",
@@ -96,6 +137,9 @@ impl PaymentRow {
             description: self.description.map(String::from),
             external_ref: self.external_ref.map(String::from),
             metadata,
+            processor,
+            fee: self.fee,
+            dispute,
             created_at: Timestamp(self.created_at),
             updated_at: Timestamp(self.updated_at),
             refunds: None,
@@ -115,22 +159,24 @@ impl PaymentRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct RefundRow {
+pub(crate) struct RefundRow {
     id: Text,
     payment_id: Text,
     amount: i64,
     reason: Text,
+    external_ref: Option<Text>,
     created_at: i64,
 }
 
 impl RefundRow {
-    fn into_refund(self) -> Result<Refund, StoreError> {
+    pub(crate) fn into_refund(self) -> Result<Refund, StoreError> {
         Ok(Refund {
             reason: RefundReason::parse(&self.reason).map_err(|_| corrupt("reason", &self.id))?,
             id: self.id.0,
             object: "refund",
             payment_id: self.payment_id.0,
             amount: self.amount,
+            external_ref: self.external_ref.map(String::from),
             created_at: Timestamp(self.created_at),
         })
     }
@@ -197,7 +243,7 @@ pub struct AuditEntry {
     pub details: Text,
 }
 
-const REFUNDS_OF: &str = "SELECT id, payment_id, amount, reason, created_at FROM refunds \
+const REFUNDS_OF: &str = "SELECT id, payment_id, amount, reason, external_ref, created_at FROM refunds \
      WHERE payment_id = ? ORDER BY created_at, id";
 
 impl Store {

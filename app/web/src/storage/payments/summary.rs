@@ -75,6 +75,8 @@ fn dimension(name: &str) -> Result<Dimension, StoreError> {
         "status" => Ok(Dimension::Status),
         "method" => Ok(Dimension::Method),
         "campaign" => Ok(Dimension::Campaign),
+        "fee" => Ok(Dimension::Fee),
+        "disputed" => Ok(Dimension::Disputed),
         other => Err(StoreError::Corrupt(format!(
             "a rollup row has the unknown dimension {other}"
         ))),
@@ -113,7 +115,7 @@ impl Store {
                     for (table, period, lo, hi) in spans {
                         let sql = format!(
                             "SELECT dimension, value, count, gross, refunded FROM {table} \
-                             WHERE currency = ? AND dimension IN ('status', 'method', 'campaign') \
+                             WHERE currency = ? AND dimension IN ('status', 'method', 'campaign', 'fee', 'disputed') \
                              AND {period} >= ? AND {period} <= ?"
                         );
                         let mut part = c

@@ -9,7 +9,7 @@ use super::super::idempotency::{self, IdempotencyClaim, Idempotent, RecordedResp
 use super::super::retry::TxError;
 use super::super::rollups::{self, Deltas, Subject};
 use super::super::{Store, StoreError};
-use super::rows::{PAYMENT_COLUMNS, PaymentRow, corrupt, metadata_json, select_payment};
+use super::rows::{INSERT_COLUMNS, PaymentRow, corrupt, metadata_json, select_payment};
 use crate::domain::{
     MinorUnits, NewPayment, NewRefund, Payer, Payment, PaymentPatch, Refund, Status, Timestamp,
     new_id, refund_amount,
@@ -63,9 +63,36 @@ impl Store {
         new: &NewRefund,
         record: impl Fn(&Refund) -> RecordedResponse + Sync,
     ) -> Result<Idempotent<Refund>, StoreError> {
+        self.record_refund(actor, idempotency, payment_id, new, None, record)
+            .await
+    }
+
+    /// [`Store::refund_payment`] for a refund the processor has made, with
+    /// its id (`re_…`): when that refund is already recorded (its webhook
+    /// came first), it is the answer, and nothing is refunded twice.
+    #[tracing::instrument(skip_all, fields(actor = actor))]
+    pub async fn record_refund(
+        &self,
+        actor: &str,
+        idempotency: Option<&IdempotencyClaim>,
+        payment_id: &str,
+        new: &NewRefund,
+        external_ref: Option<&str>,
+        record: impl Fn(&Refund) -> RecordedResponse + Sync,
+    ) -> Result<Idempotent<Refund>, StoreError> {
         let record: Record<'_, Refund> = &record;
         let outcome = self
-            .write(|tx| Box::pin(refund(tx, actor, idempotency, payment_id, new, record)))
+            .write(|tx| {
+                Box::pin(refund(
+                    tx,
+                    actor,
+                    idempotency,
+                    payment_id,
+                    new,
+                    external_ref,
+                    record,
+                ))
+            })
             .await?;
         if matches!(outcome, Idempotent::Done(_)) {
             metrics::counter!("refunds_created_total").increment(1);
@@ -105,12 +132,15 @@ pub(crate) async fn create(
         description: new.description.as_deref().map(str::to_owned),
         external_ref: new.external_ref.as_deref().map(str::to_owned),
         metadata: new.metadata.clone(),
+        processor: None,
+        fee: None,
+        dispute: None,
         created_at,
         updated_at: now,
         refunds: None,
     };
     let sql = format!(
-        "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO payments ({INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     );
     let args = [
         payment.id.as_str().into(),
@@ -235,6 +265,21 @@ async fn update(
     Ok(after)
 }
 
+/// The refund recorded with the processor's id `external_ref`, if any.
+async fn refund_by_external_ref(
+    tx: &mut Tx<'_>,
+    external_ref: &str,
+) -> Result<Option<Refund>, TxError> {
+    let row: Option<super::rows::RefundRow> = tx
+        .fetch_optional(
+            "SELECT id, payment_id, amount, reason, external_ref, created_at FROM refunds \
+             WHERE external_ref = ?",
+            &[external_ref.into()],
+        )
+        .await?;
+    Ok(row.map(super::rows::RefundRow::into_refund).transpose()?)
+}
+
 /// The transaction of [`Store::refund_payment`].
 async fn refund(
     tx: &mut Tx<'_>,
@@ -242,6 +287,7 @@ async fn refund(
     idempotency: Option<&IdempotencyClaim>,
     payment_id: &str,
     new: &NewRefund,
+    external_ref: Option<&str>,
     record: Record<'_, Refund>,
 ) -> Result<Idempotent<Refund>, TxError> {
     let now = Timestamp::now();
@@ -251,6 +297,14 @@ async fn refund(
         return Ok(prior.into());
     }
     let row = locked_payment(tx, payment_id).await?;
+    if let Some(external_ref) = external_ref
+        && let Some(known) = refund_by_external_ref(tx, external_ref).await?
+    {
+        if let Some(claim) = idempotency {
+            idempotency::record(tx, claim, &record(&known)).await?;
+        }
+        return Ok(Idempotent::Done(known));
+    }
     let status = Status::parse(&row.status).map_err(|_| corrupt("status", payment_id))?;
     let amount = refund_amount(
         status,
@@ -285,15 +339,18 @@ async fn refund(
         payment_id: payment_id.to_owned(),
         amount,
         reason: new.reason(),
+        external_ref: external_ref.map(str::to_owned),
         created_at: now,
     };
     tx.execute(
-        "INSERT INTO refunds (id, payment_id, amount, reason, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO refunds (id, payment_id, amount, reason, external_ref, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
         &[
             refund.id.as_str().into(),
             payment_id.into(),
             amount.into(),
             refund.reason.as_str().into(),
+            external_ref.into(),
             now.0.into(),
         ],
     )

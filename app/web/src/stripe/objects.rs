@@ -1,0 +1,271 @@
+//! The parts of Stripe's objects the ledger reads. Each struct names only
+//! the fields used, so a field Stripe adds, or one we do not read changing
+//! shape, never makes an event unreadable.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A list page (`{"object":"list","data":[…],"has_more":…}`).
+#[derive(Debug, Deserialize)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+/// An event, as delivered to the webhook and listed by `GET /v1/events`.
+#[derive(Debug, Deserialize)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created: i64,
+    pub livemode: bool,
+    pub data: EventData,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventData {
+    pub object: Value,
+}
+
+impl Event {
+    /// The id of the object the event is about.
+    pub fn object_id(&self) -> Option<&str> {
+        self.data.object.get("id").and_then(Value::as_str)
+    }
+}
+
+/// A field that holds an id, or the object itself when expanded.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Expandable<T> {
+    Id(String),
+    Object(Box<T>),
+}
+
+impl<T: HasId> Expandable<T> {
+    pub fn id(&self) -> &str {
+        match self {
+            Expandable::Id(id) => id,
+            Expandable::Object(o) => o.id(),
+        }
+    }
+
+    pub fn object(&self) -> Option<&T> {
+        match self {
+            Expandable::Id(_) => None,
+            Expandable::Object(o) => Some(o),
+        }
+    }
+}
+
+pub trait HasId {
+    fn id(&self) -> &str;
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CheckoutSession {
+    pub id: String,
+    pub mode: String,
+    pub payment_status: String,
+    pub amount_total: Option<i64>,
+    pub currency: Option<String>,
+    pub payment_intent: Option<Expandable<PaymentIntent>>,
+    pub customer_details: Option<CustomerDetails>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    pub created: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CustomerDetails {
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+    pub latest_charge: Option<Expandable<Charge>>,
+    pub created: i64,
+}
+
+impl HasId for PaymentIntent {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Charge {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub payment_intent: Option<String>,
+    pub balance_transaction: Option<Expandable<BalanceTransaction>>,
+    pub payment_method_details: Option<PaymentMethodDetails>,
+    pub billing_details: Option<CustomerDetails>,
+}
+
+impl HasId for Charge {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PaymentMethodDetails {
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BalanceTransaction {
+    pub id: String,
+    pub amount: i64,
+    pub fee: i64,
+    pub currency: String,
+    pub created: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub reporting_category: Option<String>,
+    /// The charge, refund or dispute it moved money for.
+    pub source: Option<Value>,
+}
+
+impl HasId for BalanceTransaction {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl BalanceTransaction {
+    pub fn source_id(&self) -> Option<&str> {
+        match &self.source {
+            Some(Value::String(id)) => Some(id),
+            Some(Value::Object(o)) => o.get("id").and_then(Value::as_str),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Refund {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: Option<String>,
+    pub payment_intent: Option<String>,
+    pub charge: Option<String>,
+    pub reason: Option<String>,
+    pub created: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Dispute {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub charge: Option<String>,
+    pub payment_intent: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Invoice {
+    pub id: String,
+    pub amount_paid: i64,
+    pub currency: String,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    /// Before API version 2025-03-31 the subscription and the payment
+    /// intent were top-level; since then they are under `parent` and
+    /// `payments`. Both are read.
+    pub subscription: Option<Value>,
+    pub payment_intent: Option<Value>,
+    pub parent: Option<InvoiceParent>,
+    pub payments: Option<List<InvoicePayment>>,
+    pub created: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InvoiceParent {
+    pub subscription_details: Option<SubscriptionDetails>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SubscriptionDetails {
+    pub subscription: Option<Value>,
+    pub metadata: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InvoicePayment {
+    pub payment: Option<InvoicePaymentTarget>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InvoicePaymentTarget {
+    pub payment_intent: Option<Value>,
+}
+
+fn id_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+impl Invoice {
+    pub fn subscription_id(&self) -> Option<&str> {
+        self.subscription.as_ref().and_then(id_of).or_else(|| {
+            self.parent
+                .as_ref()?
+                .subscription_details
+                .as_ref()?
+                .subscription
+                .as_ref()
+                .and_then(id_of)
+        })
+    }
+
+    pub fn payment_intent_id(&self) -> Option<&str> {
+        self.payment_intent.as_ref().and_then(id_of).or_else(|| {
+            self.payments
+                .as_ref()?
+                .data
+                .iter()
+                .find_map(|p| p.payment.as_ref()?.payment_intent.as_ref().and_then(id_of))
+        })
+    }
+
+    /// `metadata.campaign` of the subscription, as the invoice carries it.
+    pub fn campaign(&self) -> Option<&str> {
+        self.parent
+            .as_ref()?
+            .subscription_details
+            .as_ref()?
+            .metadata
+            .as_ref()?
+            .get("campaign")?
+            .as_str()
+    }
+}
+
+/// `{"error": {"type", "code", "message"}}`.
+#[derive(Debug, Deserialize)]
+pub struct StripeErrorBody {
+    pub error: StripeErrorDetail,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StripeErrorDetail {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}

@@ -1,0 +1,134 @@
+//! Stripe feeding the ledger (DESIGN §12), against the local fake Stripe
+//! API and every available database backend: the webhook's signature and
+//! answers, each event's effect, any delivery order, and refunds through
+//! Stripe.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../stripe_support/mod.rs"]
+mod stripe_support;
+
+#[path = "../process/mod.rs"]
+mod process;
+
+#[path = "../dashboard_support/mod.rs"]
+mod dashboard_support;
+
+mod commands;
+mod dashboard;
+mod effects;
+mod refunds;
+mod signatures;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use common::{Response, TestApp, TestDb};
+use payments::stripe::{Stripe, StripeClient, WebhookSecrets};
+use secrecy::SecretString;
+use serde_json::Value;
+use stripe_support::*;
+
+/// How long the client waits for the fake before giving up on an attempt.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_millis(400);
+
+/// An application whose Stripe is the fake.
+pub struct Harness {
+    pub app: TestApp,
+    pub fake: FakeStripe,
+}
+
+pub fn stripe_for(fake: &FakeStripe, webhook_secrets: &str) -> Stripe {
+    Stripe {
+        client: StripeClient::new(
+            SecretString::from(SECRET_KEY.to_owned()),
+            &fake.base_url(),
+            CLIENT_TIMEOUT,
+        )
+        .unwrap(),
+        webhook: Some(WebhookSecrets::parse(webhook_secrets).unwrap()),
+    }
+}
+
+impl Harness {
+    pub async fn new(db: TestDb) -> Harness {
+        let fake = FakeStripe::start().await;
+        let mut app = TestApp::new(db).await;
+        let mut state = common::state(app.db.store.clone());
+        state.stripe = Some(Arc::new(stripe_for(&fake, WEBHOOK_SECRET)));
+        app.router = payments::http::router(state);
+        Harness { app, fake }
+    }
+
+    pub async fn all() -> Vec<Harness> {
+        let mut all = Vec::new();
+        for db in common::databases().await {
+            all.push(Harness::new(db).await);
+        }
+        all
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.app.db.name
+    }
+
+    /// Posts `body` to the webhook with this `Stripe-Signature` (none when `None`).
+    pub async fn post_webhook(&self, body: &[u8], signature: Option<&str>) -> Response {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/webhooks/stripe")
+            .header("content-type", "application/json");
+        if let Some(s) = signature {
+            req = req.header("stripe-signature", s);
+        }
+        self.app
+            .send(req.body(Body::from(body.to_vec())).unwrap())
+            .await
+    }
+
+    /// Delivers `event` signed now, as Stripe would.
+    pub async fn deliver(&self, event: &Value) -> Response {
+        let body = serde_json::to_vec(event).unwrap();
+        let signature = sign(WEBHOOK_SECRET, now(), &body);
+        self.post_webhook(&body, Some(&signature)).await
+    }
+
+    /// Delivers `event` and expects a 200 with this outcome.
+    pub async fn expect(&self, event: &Value, outcome: &str) {
+        let r = self.deliver(event).await;
+        assert_eq!(
+            (r.status.as_u16(), r.json["outcome"].as_str()),
+            (200, Some(outcome)),
+            "{}: {} {}: {}",
+            self.name(),
+            event["type"],
+            event["id"],
+            r.text
+        );
+        assert_eq!(r.json["received"], Value::Bool(true));
+    }
+
+    /// The payment recorded for a PaymentIntent (or invoice), with refunds.
+    pub async fn payment_of(&self, external_ref: &str) -> Option<Value> {
+        let list = self
+            .app
+            .get(&format!("/api/v1/payments?q={external_ref}&limit=100"))
+            .await;
+        let found: Vec<&Value> = list.json["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["external_ref"] == external_ref)
+            .collect();
+        assert!(found.len() <= 1, "{external_ref} recorded twice: {found:?}");
+        let id = found.first()?["id"].as_str()?.to_owned();
+        Some(self.app.get(&format!("/api/v1/payments/{id}")).await.json)
+    }
+}
+
+/// A Stripe event about `object`, in test mode.
+pub fn test_event(id: &str, kind: &str, object: Value) -> Value {
+    event(id, kind, now(), false, object)
+}
