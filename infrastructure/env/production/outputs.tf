@@ -27,3 +27,8 @@ output "app_log_group_name" {
   description = "CloudWatch log group of the app."
   value       = module.stack.app_log_group_name
 }
+
+output "database_app_secret_arn" {
+  description = "Secret of the app's own database user (infrastructure/bin/create-database-user reads it)."
+  value       = module.stack.database_app_secret_arn
+}

@@ -34,6 +34,7 @@ module "stack" {
   lb_deletion_protection       = true
 
   image_tag            = var.image_tag
+  db_app_user_created  = var.db_app_user_created
   web_instance_type    = "t3.small"
   web_min_size         = 1
   web_max_size         = 2

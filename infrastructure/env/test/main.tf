@@ -37,6 +37,7 @@ module "stack" {
   lb_deletion_protection       = false
 
   image_tag            = var.image_tag
+  db_app_user_created  = var.db_app_user_created
   web_instance_type    = "t3.micro"
   web_min_size         = 1
   web_max_size         = 2

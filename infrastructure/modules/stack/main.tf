@@ -85,6 +85,29 @@ module "database" {
   tags                         = local.tags
 }
 
+# The app's own MySQL user, rotated with alternating users (see the module).
+module "database_app_user" {
+  source = "../database/app_user"
+
+  name                        = local.name
+  environment                 = var.environment
+  vpc_id                      = module.network.vpc_id
+  subnet_ids                  = module.network.app_subnet_ids
+  database_security_group_id  = module.database.security_group_id
+  database_address            = module.database.address
+  database_port               = module.database.port
+  database_name               = module.database.database_name
+  master_secret_arn           = module.database.master_user_secret_arn
+  kms_key_arn                 = module.kms.key_arn
+  rotation_enabled            = var.db_app_user_created
+  secret_recovery_window_days = var.secret_recovery_window_days
+  log_retention_days          = var.log_retention_days
+  tags                        = local.tags
+}
+
+# The web servers connect as the app's own user once it exists; as the
+# master user only during the first rollout (db_app_user_created = false,
+# see infrastructure/README.md).
 module "web" {
   source = "../web"
 
@@ -100,7 +123,7 @@ module "web" {
   ecr_repository_url          = module.ecr.repository_url
   ecr_repository_arn          = module.ecr.repository_arn
   image_tag                   = var.image_tag
-  database_secret_arn         = module.database.master_user_secret_arn
+  database_secret_arn         = var.db_app_user_created ? module.database_app_user.secret_arn : module.database.master_user_secret_arn
   database_host               = module.database.address
   database_port               = module.database.port
   database_name               = module.database.database_name

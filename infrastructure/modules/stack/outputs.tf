@@ -39,7 +39,7 @@ output "app_log_group_name" {
 }
 
 output "database_secret_arn" {
-  description = "RDS-managed master user secret."
+  description = "RDS-managed master user secret. Only the rotation function and the one-time creation of the app's user read it; the web servers read database_app_secret_arn."
   value       = module.database.master_user_secret_arn
 }
 
@@ -52,3 +52,9 @@ output "database_address" {
   description = "Database host name (private)."
   value       = module.database.address
 }
+
+output "database_app_secret_arn" {
+  description = "Secret of the app's own database user (infrastructure/bin/create-database-user reads it)."
+  value       = module.database_app_user.secret_arn
+}
+

@@ -202,6 +202,12 @@ variable "secret_recovery_window_days" {
   default     = 30
 }
 
+variable "db_app_user_created" {
+  description = "Whether the app's own database user exists (infrastructure/bin/create-database-user has run): the web servers then read its secret instead of the master secret, and its rotation is scheduled. false only for the first apply of an environment or of this change."
+  type        = bool
+  default     = true
+}
+
 variable "ami_release" {
   description = "Amazon Linux 2023 release of the web servers (see modules/web/README.md for how to move to a newer one)."
   type        = string

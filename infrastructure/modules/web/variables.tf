@@ -116,7 +116,7 @@ variable "image_tag" {
 }
 
 variable "database_secret_arn" {
-  description = "ARN of the RDS-managed master user secret; the instance role may read it and no other database secret."
+  description = "ARN of the app's database secret (its own user's; the master secret only during the first rollout); the instance role may read it and no other database secret."
   type        = string
 
   validation {

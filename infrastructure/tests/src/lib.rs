@@ -10,6 +10,7 @@
 //! so they check what each environment actually gets.
 
 pub mod contracts;
+pub mod credentials;
 pub mod hcl_model;
 pub mod lifecycle;
 
@@ -59,7 +60,7 @@ impl fmt::Display for Violation {
 pub type Rule = (&'static str, fn(&Path) -> Vec<Violation>);
 
 /// Every rule, in the order of infrastructure/README.md.
-pub const RULES: [Rule; 12] = [
+pub const RULES: [Rule; 15] = [
     (
         "database_ingress_only_from_web",
         database_ingress_only_from_web,
@@ -75,6 +76,18 @@ pub const RULES: [Rule; 12] = [
     (
         "database_password_managed_by_rds",
         database_password_managed_by_rds,
+    ),
+    (
+        "app_uses_its_own_database_user",
+        credentials::app_uses_its_own_database_user,
+    ),
+    (
+        "rotation_function_reaches_only_the_database",
+        credentials::rotation_function_reaches_only_the_database,
+    ),
+    (
+        "previous_credentials_outlast_the_host_refresh",
+        credentials::previous_credentials_outlast_the_host_refresh,
     ),
     (
         "production_database_protected",
@@ -400,12 +413,15 @@ fn single_port(rule: &GroupRule) -> Option<f64> {
 // ---------------------------------------------------------------------------
 // The rules
 
-/// The database accepts TCP 3306 only, and only from the web servers' group.
+/// The database accepts TCP 3306 only, and only from the web servers' group
+/// and the group of its user rotation function (which
+/// `rotation_function_reaches_only_the_database` confines in turn).
 pub fn database_ingress_only_from_web(root: &Path) -> Vec<Violation> {
     let mut report = Report::new("database_ingress_only_from_web");
     for (env, tree) in environment_trees(root, &mut report) {
         let database = database_groups(&tree);
         let web = web_groups(&tree);
+        let rotation = credentials::rotation_function_groups(&tree);
         for (index, _, name, body) in tree.resources("aws_db_instance") {
             if list_of(&tree, index, attribute(body, "vpc_security_group_ids")).is_empty() {
                 report.add(
@@ -429,10 +445,10 @@ pub fn database_ingress_only_from_web(root: &Path) -> Vec<Violation> {
                 report.add(&rule.location, format!("the database group admits addresses ({cidr}); only the web group is allowed"));
             }
             match &rule.source_group {
-                Some(source) if web.contains(source) => {}
+                Some(source) if web.contains(source) || rotation.contains(source) => {}
                 _ => report.add(
                     &rule.location,
-                    "the source must be the web servers' security group",
+                    "the source must be the web servers' security group (or the rotation function's)",
                 ),
             }
         }

@@ -332,3 +332,15 @@ fn pipeline_contract_catches_the_pipeline_pushing_to_another_repository() {
         )
         .assert_caught(pipeline_contract, "pushes to the environment's repository");
 }
+
+// The app's reread of the database URL file, which the rotation rules assume
+
+#[test]
+fn the_app_rereads_the_database_url_file_as_the_rules_assume() {
+    use infrastructure_policy::credentials::{APP_URL_REREAD_SECONDS, app_url_reread_seconds};
+    assert_eq!(
+        app_url_reread_seconds(&default_repository_root()),
+        Some(APP_URL_REREAD_SECONDS),
+        "follow_database_url_file in app/web/src/cli/serve.rs changed its interval; update APP_URL_REREAD_SECONDS and check previous_credentials_outlast_the_host_refresh"
+    );
+}

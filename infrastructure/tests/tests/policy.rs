@@ -4,6 +4,10 @@
 mod common;
 
 use common::{Copy, assert_holds};
+use infrastructure_policy::credentials::{
+    app_uses_its_own_database_user, previous_credentials_outlast_the_host_refresh,
+    rotation_function_reaches_only_the_database,
+};
 use infrastructure_policy::*;
 
 const DATABASE: &str = "modules/database/main.tf";
@@ -12,6 +16,10 @@ const LB: &str = "modules/load_balancer/main.tf";
 const CI: &str = "modules/ci_access/main.tf";
 const STACK: &str = "modules/stack/main.tf";
 const PRODUCTION: &str = "env/production/main.tf";
+const APP_USER: &str = "modules/database/app_user/main.tf";
+const APP_USER_VARIABLES: &str = "modules/database/app_user/variables.tf";
+const USER_DATA: &str = "modules/web/templates/user-data.sh.tftpl";
+const WEB_SECRET_IN_STACK: &str = "database_secret_arn         = var.db_app_user_created ? module.database_app_user.secret_arn : module.database.master_user_secret_arn";
 
 #[test]
 fn every_rule_is_listed_once() {
@@ -222,6 +230,218 @@ fn password_rule_catches_web_servers_reading_every_secret() {
             database_password_managed_by_rds,
             "secrets may be read only from",
         );
+}
+
+// The app's own database user and its rotation
+
+#[test]
+fn the_app_uses_its_own_rotated_database_user() {
+    assert_holds(app_uses_its_own_database_user);
+}
+
+#[test]
+fn own_user_rule_catches_web_servers_on_the_master_secret() {
+    // What the configuration did before the app had its own user.
+    Copy::new()
+        .edit(
+            STACK,
+            WEB_SECRET_IN_STACK,
+            "database_secret_arn         = module.database.master_user_secret_arn",
+        )
+        .assert_caught(
+            app_uses_its_own_database_user,
+            "the web servers use the master user's secret",
+        );
+}
+
+#[test]
+fn own_user_rule_catches_an_environment_left_on_the_master_user() {
+    Copy::new()
+        .edit(
+            "env/staging/variables.tf",
+            "  type        = bool\n  default     = true\n",
+            "  type        = bool\n  default     = false\n",
+        )
+        .assert_caught(
+            app_uses_its_own_database_user,
+            "the web servers use the master user's secret",
+        );
+}
+
+#[test]
+fn own_user_rule_catches_a_single_user_rotation() {
+    Copy::new()
+        .edit(
+            APP_USER,
+            "applications/SecretsManagerRDSMySQLRotationMultiUser",
+            "applications/SecretsManagerRDSMySQLRotationSingleUser",
+        )
+        .assert_caught(
+            app_uses_its_own_database_user,
+            "no secret is rotated by SecretsManagerRDSMySQLRotationMultiUser",
+        );
+}
+
+#[test]
+fn own_user_rule_catches_a_rotation_started_by_an_apply() {
+    Copy::new()
+        .edit(
+            APP_USER,
+            "rotate_immediately  = false",
+            "rotate_immediately  = true",
+        )
+        .assert_caught(
+            app_uses_its_own_database_user,
+            "rotate_immediately must be false",
+        );
+}
+
+#[test]
+fn own_user_rule_catches_a_user_name_the_rotation_cannot_clone() {
+    Copy::new()
+        .edit(
+            APP_USER_VARIABLES,
+            "default     = \"app\"",
+            "default     = \"payments_app\"",
+        )
+        .assert_caught(app_uses_its_own_database_user, "is too long");
+}
+
+#[test]
+fn own_user_rule_catches_the_app_user_named_as_the_master_user() {
+    Copy::new()
+        .edit(
+            APP_USER_VARIABLES,
+            "default     = \"app\"",
+            "default     = \"payments\"",
+        )
+        .assert_caught(app_uses_its_own_database_user, "is the master user's name");
+}
+
+#[test]
+fn own_user_rule_catches_a_role_that_reads_the_master_secret() {
+    Copy::new()
+        .edit(
+            WEB,
+            "resources = [var.database_secret_arn, aws_secretsmanager_secret.session_key.arn]",
+            "resources = [var.database_secret_arn, var.master_secret_arn, aws_secretsmanager_secret.session_key.arn]",
+        )
+        .append(
+            "modules/web/variables.tf",
+            "\nvariable \"master_secret_arn\" {\n  type = string\n}\n",
+        )
+        .edit(
+            STACK,
+            WEB_SECRET_IN_STACK,
+            &format!("{WEB_SECRET_IN_STACK}\n  master_secret_arn = module.database.master_user_secret_arn"),
+        )
+        .assert_caught(app_uses_its_own_database_user, "grants the master secret");
+}
+
+#[test]
+fn the_rotation_function_reaches_only_the_database() {
+    assert_holds(rotation_function_reaches_only_the_database);
+}
+
+#[test]
+fn rotation_network_rule_catches_an_ingress() {
+    Copy::new()
+        .append(
+            APP_USER,
+            "\nresource \"aws_vpc_security_group_ingress_rule\" \"planted\" {\n  security_group_id = aws_security_group.this.id\n  ip_protocol       = \"tcp\"\n  from_port         = 22\n  to_port           = 22\n  cidr_ipv4         = \"10.0.0.0/8\"\n}\n",
+        )
+        .assert_caught(
+            rotation_function_reaches_only_the_database,
+            "the rotation function accepts no connection",
+        );
+}
+
+#[test]
+fn rotation_network_rule_catches_egress_to_every_port() {
+    Copy::new()
+        .edit(
+            APP_USER,
+            "  from_port         = 443\n  to_port           = 443\n",
+            "  from_port         = 0\n  to_port           = 65535\n",
+        )
+        .assert_caught(
+            rotation_function_reaches_only_the_database,
+            "may reach only MySQL (3306) on the database's group and HTTPS (443)",
+        );
+}
+
+#[test]
+fn rotation_network_rule_catches_mysql_to_the_web_servers() {
+    Copy::new()
+        .edit(
+            STACK,
+            "database_security_group_id  = module.database.security_group_id",
+            "database_security_group_id  = module.web.security_group_id",
+        )
+        .assert_caught(
+            rotation_function_reaches_only_the_database,
+            "opens no way to the database",
+        );
+}
+
+#[test]
+fn database_ingress_catches_the_rotation_group_on_another_port() {
+    Copy::new()
+        .edit(
+            APP_USER,
+            "  description                  = \"MySQL from the database user rotation function\"\n  ip_protocol                  = \"tcp\"\n  from_port                    = 3306\n",
+            "  description                  = \"MySQL from the database user rotation function\"\n  ip_protocol                  = \"tcp\"\n  from_port                    = 22\n",
+        )
+        .assert_caught(database_ingress_only_from_web, "TCP 3306 only");
+}
+
+#[test]
+fn previous_credentials_outlast_the_host_refresh_everywhere() {
+    assert_holds(previous_credentials_outlast_the_host_refresh);
+}
+
+#[test]
+fn refresh_rule_catches_rotations_closer_than_the_host_refresh() {
+    Copy::new()
+        .edit(APP_USER_VARIABLES, "\"rate(30 days)\"", "\"rate(4 hours)\"")
+        .assert_caught(
+            previous_credentials_outlast_the_host_refresh,
+            "two rotations may come",
+        );
+}
+
+#[test]
+fn refresh_rule_catches_hosts_that_refresh_too_rarely() {
+    Copy::new()
+        .edit(USER_DATA, "OnUnitActiveSec=15min", "OnUnitActiveSec=31d")
+        .assert_caught(
+            previous_credentials_outlast_the_host_refresh,
+            "a host and the app may take",
+        );
+}
+
+#[test]
+fn refresh_rule_catches_a_schedule_it_cannot_read() {
+    Copy::new()
+        .edit(
+            APP_USER,
+            "schedule_expression = var.rotation_schedule",
+            "schedule_expression = \"cron(0 8 ? * WED *)\"",
+        )
+        .assert_caught(
+            previous_credentials_outlast_the_host_refresh,
+            "is not a rate()",
+        );
+}
+
+#[test]
+fn systemd_time_spans_are_read_as_systemd_reads_them() {
+    use infrastructure_policy::credentials::systemd_seconds;
+    assert_eq!(systemd_seconds("15min"), Some(900.0));
+    assert_eq!(systemd_seconds("60"), Some(60.0));
+    assert_eq!(systemd_seconds("1h 30min"), Some(5400.0));
+    assert_eq!(systemd_seconds("2d"), Some(172800.0));
+    assert_eq!(systemd_seconds("soon"), None);
 }
 
 // Production database

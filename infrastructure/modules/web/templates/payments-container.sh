@@ -7,7 +7,8 @@
 #   payments-container image     print the image deployed last (repository:tag
 #                                from the SSM parameter the pipeline writes)
 #
-# Secrets: the database URL is built from the RDS-managed secret inside jq
+# Secrets: the database URL is built from the database secret (the app's own
+# user's, JSON with username and password; its AWSCURRENT version) inside jq
 # and written, like the session key, to a file in /run/payments/secrets, on
 # tmpfs (it refuses to write anywhere else, so no secret reaches a disk). The
 # files belong to uid 10001, the image's user, with mode 0400; /run/payments
