@@ -407,3 +407,43 @@ async fn a_webhook_while_the_database_is_down_is_503_and_its_redelivery_counts_o
     assert_eq!(recorded.amount, 2500);
     relayed.close().await;
 }
+
+/// A new connection whose login the server refuses (a credentials rotation
+/// before the new password has been read) answers 503, which clients and
+/// the load balancer retry, not 500.
+#[tokio::test]
+async fn refused_credentials_on_a_new_connection_are_503() {
+    use sqlx::Connection;
+    let Some(server) = common::mysql_server_url() else {
+        return;
+    };
+    let mut app = TestApp::new(common::mysql_db(&server).await).await;
+    let store = Store::connect(
+        &app.db.url,
+        &ConnectOptions {
+            max_connections: 1,
+            ..ConnectOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    app.router = payments::http::router(common::state(store.clone()));
+    assert_eq!(app.get("/api/v1/payments").await.status, StatusCode::OK);
+    let database = app.db.url.rsplit('/').next().unwrap().to_owned();
+    let refused = format!("mysql://nobody_here:wrong@{}/{database}", host_of(&server));
+    store.set_database_url(&refused).unwrap();
+    let mut admin = sqlx::MySqlConnection::connect(&server).await.unwrap();
+    let ids: Vec<(i64,)> = sqlx::query_as(
+        "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ?",
+    )
+    .bind(&database)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    for (id,) in ids {
+        let _ = sqlx::query(&format!("KILL {id}")).execute(&mut admin).await;
+    }
+    let r = app.get("/api/v1/payments").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    assert!(!r.text.contains("wrong"), "{}", r.text);
+}

@@ -87,6 +87,11 @@ impl From<sqlx::Error> for StoreError {
             e if dialect::is_connection_lost(&e) => {
                 StoreError::Unavailable(format!("the connection was lost ({e})"))
             }
+            // 28000: the server refused the login of a new connection (during
+            // a credentials rotation, until the new password is read): retry.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("28000") => {
+                StoreError::Unavailable("the database refused the credentials".into())
+            }
             // 42S02 is MySQL's "table doesn't exist"; SQLite says it in words.
             sqlx::Error::Database(db)
                 if db.code().as_deref() == Some("42S02")
