@@ -49,26 +49,7 @@ async fn a_changed_database_url_is_used_for_new_connections() {
         store.set_database_url(&other.url).unwrap();
         // The pooled connection stays until it dies: the server drops it here.
         let mut admin = sqlx::MySqlConnection::connect(&server).await.unwrap();
-        let this = db
-            .url
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .split('?')
-            .next()
-            .unwrap()
-            .to_owned();
-        let ids: Vec<(i64,)> = sqlx::query_as(
-            "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ?",
-        )
-        .bind(&this)
-        .fetch_all(&mut admin)
-        .await
-        .unwrap();
-        assert!(!ids.is_empty());
-        for (id,) in ids {
-            let _ = sqlx::query(&format!("KILL {id}")).execute(&mut admin).await;
-        }
+        assert!(kill_all(&mut admin, &db.url).await > 0);
         // The next checkout finds the connection dead and opens one with the new URL.
         let tokens = store.list_tokens().await.unwrap();
         assert_eq!(tokens.len(), 1);
@@ -322,15 +303,7 @@ async fn a_webhook_while_the_database_is_down_is_503_and_its_redelivery_counts_o
         .unwrap();
     let fake = FakeStripe::start().await;
     let mut state = common::state(relayed.clone());
-    state.stripe = Some(std::sync::Arc::new(payments::stripe::Stripe {
-        client: payments::stripe::StripeClient::new(
-            secrecy::SecretString::from(SECRET_KEY.to_owned()),
-            &fake.base_url(),
-            Duration::from_millis(400),
-        )
-        .unwrap(),
-        webhook: Some(payments::stripe::WebhookSecrets::parse(WEBHOOK_SECRET).unwrap()),
-    }));
+    state.stripe = Some(std::sync::Arc::new(stripe_config(&fake, WEBHOOK_SECRET)));
     app.router = payments::http::router(state);
     fake.put(payment_intent(
         "pi_down",
@@ -429,20 +402,14 @@ async fn refused_credentials_on_a_new_connection_are_503() {
     .unwrap();
     app.router = payments::http::router(common::state(store.clone()));
     assert_eq!(app.get("/api/v1/payments").await.status, StatusCode::OK);
-    let database = app.db.url.rsplit('/').next().unwrap().to_owned();
-    let refused = format!("mysql://nobody_here:wrong@{}/{database}", host_of(&server));
+    let refused = format!(
+        "mysql://nobody_here:wrong@{}/{}",
+        host_of(&server),
+        database_of(&app.db.url)
+    );
     store.set_database_url(&refused).unwrap();
     let mut admin = sqlx::MySqlConnection::connect(&server).await.unwrap();
-    let ids: Vec<(i64,)> = sqlx::query_as(
-        "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ?",
-    )
-    .bind(&database)
-    .fetch_all(&mut admin)
-    .await
-    .unwrap();
-    for (id,) in ids {
-        let _ = sqlx::query(&format!("KILL {id}")).execute(&mut admin).await;
-    }
+    kill_all(&mut admin, &app.db.url).await;
     let r = app.get("/api/v1/payments").await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
     assert!(!r.text.contains("wrong"), "{}", r.text);

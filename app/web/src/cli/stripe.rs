@@ -61,20 +61,10 @@ pub(super) async fn sync(
     let since =
         since.unwrap_or_else(|| (Utc::now() - Days::days(EVENT_RETENTION_DAYS)).date_naive());
     let reading = progress(None, "events");
-    let mut events: Vec<Event> = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = client
-            .events(Some(start_of(since)), after.as_deref())
-            .await
-            .map_err(unreachable)?;
-        after = page.data.last().map(|e| e.id.clone());
-        reading.inc(page.data.len() as u64);
-        events.extend(page.data);
-        if !page.has_more || after.is_none() {
-            break;
-        }
-    }
+    let mut events: Vec<Event> = client
+        .events_since(start_of(since), |n| reading.inc(n as u64))
+        .await
+        .map_err(unreachable)?;
     reading.finish_and_clear();
     // Stripe lists newest first; the ledger converges in any order, but
     // oldest first needs the fewest fetches and no retries.
@@ -151,20 +141,10 @@ pub(super) async fn reconcile(
     }
     let (start, end) = (start_of(from), start_of(to + Days::days(1)));
     let reading = progress(None, "balance transactions");
-    let mut transactions: Vec<BalanceTransaction> = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = client
-            .balance_transactions(start, end, after.as_deref())
-            .await
-            .map_err(unreachable)?;
-        after = page.data.last().map(|t| t.id.clone());
-        reading.inc(page.data.len() as u64);
-        transactions.extend(page.data);
-        if !page.has_more || after.is_none() {
-            break;
-        }
-    }
+    let transactions: Vec<BalanceTransaction> = client
+        .balance_transactions_between(start, end, |n| reading.inc(n as u64))
+        .await
+        .map_err(unreachable)?;
     reading.finish_and_clear();
     let bar = progress(Some(transactions.len() as u64), "balance transactions");
     let mut found = Findings::default();

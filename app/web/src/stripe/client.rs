@@ -20,7 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::objects::{
-    BalanceTransaction, Charge, Event, List, PaymentIntent, Refund, StripeErrorBody,
+    BalanceTransaction, Charge, Event, HasId, List, PaymentIntent, Refund, StripeErrorBody,
 };
 
 /// The API version every request asks for: the shape of the objects this
@@ -139,20 +139,8 @@ impl StripeClient {
 
     /// `GET /v1/refunds?charge=…`: every refund of one charge.
     pub async fn refunds_of_charge(&self, charge: &str) -> Result<Vec<Refund>, StripeError> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut query = vec![("charge", charge), ("limit", "100")];
-            if let Some(a) = after.as_deref() {
-                query.push(("starting_after", a));
-            }
-            let page: List<Refund> = self.get("/v1/refunds", &query).await?;
-            after = page.data.last().map(|r| r.id.clone());
-            all.extend(page.data);
-            if !page.has_more || after.is_none() {
-                return Ok(all);
-            }
-        }
+        self.list_all("/v1/refunds", &[("charge", charge)], |_| {})
+            .await
     }
 
     /// `POST /v1/refunds`.
@@ -171,40 +159,59 @@ impl StripeClient {
         self.post("/v1/refunds", &form, idempotency_key).await
     }
 
-    /// One page of `GET /v1/events`, newest first.
-    pub async fn events(
+    /// `GET /v1/events` created at or after `created_gte` (Unix seconds),
+    /// newest first; `on_page` hears how many each page brought.
+    pub async fn events_since(
         &self,
-        created_gte: Option<i64>,
-        starting_after: Option<&str>,
-    ) -> Result<List<Event>, StripeError> {
-        let gte = created_gte.map(|t| t.to_string());
-        let mut query = vec![("limit", "100")];
-        if let Some(gte) = gte.as_deref() {
-            query.push(("created[gte]", gte));
-        }
-        if let Some(a) = starting_after {
-            query.push(("starting_after", a));
-        }
-        self.get("/v1/events", &query).await
+        created_gte: i64,
+        on_page: impl FnMut(usize),
+    ) -> Result<Vec<Event>, StripeError> {
+        let gte = created_gte.to_string();
+        self.list_all("/v1/events", &[("created[gte]", &gte)], on_page)
+            .await
     }
 
-    /// One page of `GET /v1/balance_transactions` created in `[from, to)`.
-    pub async fn balance_transactions(
+    /// `GET /v1/balance_transactions` created in `[from, to)` (Unix seconds).
+    pub async fn balance_transactions_between(
         &self,
         from: i64,
         to: i64,
-        starting_after: Option<&str>,
-    ) -> Result<List<BalanceTransaction>, StripeError> {
+        on_page: impl FnMut(usize),
+    ) -> Result<Vec<BalanceTransaction>, StripeError> {
         let (from, to) = (from.to_string(), to.to_string());
-        let mut query = vec![
-            ("limit", "100"),
+        let query = [
             ("created[gte]", from.as_str()),
             ("created[lt]", to.as_str()),
         ];
-        if let Some(a) = starting_after {
-            query.push(("starting_after", a));
+        self.list_all("/v1/balance_transactions", &query, on_page)
+            .await
+    }
+
+    /// Every item of a list endpoint, 100 a page, each page starting after
+    /// the last item of the one before.
+    async fn list_all<T: DeserializeOwned + HasId>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        mut on_page: impl FnMut(usize),
+    ) -> Result<Vec<T>, StripeError> {
+        let mut all: Vec<T> = Vec::new();
+        loop {
+            let page: List<T> = {
+                let mut q = query.to_vec();
+                q.push(("limit", "100"));
+                if let Some(last) = all.last() {
+                    q.push(("starting_after", last.id()));
+                }
+                self.get(path, &q).await?
+            };
+            on_page(page.data.len());
+            let done = !page.has_more || page.data.is_empty();
+            all.extend(page.data);
+            if done {
+                return Ok(all);
+            }
         }
-        self.get("/v1/balance_transactions", &query).await
     }
 
     async fn get<T: DeserializeOwned>(

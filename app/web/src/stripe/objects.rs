@@ -29,6 +29,18 @@ pub struct EventData {
     pub object: Value,
 }
 
+impl HasId for Event {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Refund {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 impl Event {
     /// The id of the object the event is about.
     pub fn object_id(&self) -> Option<&str> {

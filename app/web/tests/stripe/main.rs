@@ -21,18 +21,12 @@ mod refunds;
 mod signatures;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request};
 use common::{Response, TestApp, TestDb};
-use payments::stripe::{Stripe, StripeClient, WebhookSecrets};
-use secrecy::SecretString;
 use serde_json::Value;
 use stripe_support::*;
-
-/// How long the client waits for the fake before giving up on an attempt.
-pub const CLIENT_TIMEOUT: Duration = Duration::from_millis(400);
 
 /// An application whose Stripe is the fake.
 pub struct Harness {
@@ -40,24 +34,12 @@ pub struct Harness {
     pub fake: FakeStripe,
 }
 
-pub fn stripe_for(fake: &FakeStripe, webhook_secrets: &str) -> Stripe {
-    Stripe {
-        client: StripeClient::new(
-            SecretString::from(SECRET_KEY.to_owned()),
-            &fake.base_url(),
-            CLIENT_TIMEOUT,
-        )
-        .unwrap(),
-        webhook: Some(WebhookSecrets::parse(webhook_secrets).unwrap()),
-    }
-}
-
 impl Harness {
     pub async fn new(db: TestDb) -> Harness {
         let fake = FakeStripe::start().await;
         let mut app = TestApp::new(db).await;
         let mut state = common::state(app.db.store.clone());
-        state.stripe = Some(Arc::new(stripe_for(&fake, WEBHOOK_SECRET)));
+        state.stripe = Some(Arc::new(stripe_config(&fake, WEBHOOK_SECRET)));
         app.router = payments::http::router(state);
         Harness { app, fake }
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::common::TestApp;
 use super::stripe_support::*;
-use super::{Harness, stripe_for, test_event};
+use super::{Harness, test_event};
 
 fn body() -> Vec<u8> {
     serde_json::to_vec(&test_event(
@@ -81,7 +81,7 @@ async fn during_a_rotation_both_secrets_are_accepted() {
     let mut app = TestApp::sqlite().await;
     let mut state = super::common::state(app.db.store.clone());
     let old = "whsec_old_secret";
-    state.stripe = Some(Arc::new(stripe_for(
+    state.stripe = Some(Arc::new(stripe_config(
         &fake,
         &format!("{old}, {WEBHOOK_SECRET}"),
     )));

@@ -70,3 +70,18 @@ pub fn now() -> i64 {
         .expect("the clock is after 1970")
         .as_secs() as i64
 }
+
+/// The application's Stripe configuration pointed at `fake`: the test key,
+/// `webhook_secrets` (comma-separated), and a short per-attempt timeout so
+/// that a stalled fake fails a call quickly.
+pub fn stripe_config(fake: &FakeStripe, webhook_secrets: &str) -> payments::stripe::Stripe {
+    payments::stripe::Stripe {
+        client: payments::stripe::StripeClient::new(
+            secrecy::SecretString::from(SECRET_KEY.to_owned()),
+            &fake.base_url(),
+            std::time::Duration::from_millis(400),
+        )
+        .unwrap(),
+        webhook: Some(payments::stripe::WebhookSecrets::parse(webhook_secrets).unwrap()),
+    }
+}
