@@ -173,12 +173,23 @@ async fn refused_is_409_unreachable_is_502_and_nothing_is_recorded() {
             r.text
         );
         unchanged(&h.app.get(&format!("/api/v1/payments/{id}")).await.json);
+        assert_eq!(refund_posts(&h).len(), 1, "a refusal is not retried");
 
+        h.fake.clear_requests();
         h.fake.set_post_behaviour(Behaviour::Status(500));
         let r = h.app.post(&path, json!({"amount": 1000}), "k-retry").await;
         assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.text);
         assert!(!r.text.contains(SECRET_KEY));
         unchanged(&h.app.get(&format!("/api/v1/payments/{id}")).await.json);
+        // Stripe said the 500 may be retried: three attempts in all, each
+        // with the same idempotency key.
+        let posts = refund_posts(&h);
+        assert_eq!(posts.len(), 3, "{}", h.name());
+        assert!(
+            posts
+                .iter()
+                .all(|p| p.idempotency_key == posts[0].idempotency_key)
+        );
 
         // A timeout: Stripe may have made the refund after all; the retry
         // with the same key finds it rather than making another.
