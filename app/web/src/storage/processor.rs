@@ -323,7 +323,18 @@ async fn upsert_payment(
         p.fee.into(),
         p.subscription.as_deref().into(),
     ];
-    tx.execute(&sql, &args).await?;
+    match tx.execute(&sql, &args).await {
+        // Another event about the same PaymentIntent recorded it meanwhile:
+        // this one is delivered again and then finds it.
+        Err(e) if tx.dialect().is_unique_violation(&e) => {
+            return Err(StoreError::NotYet(format!(
+                "{} was being recorded by another event",
+                p.external_ref
+            ))
+            .into());
+        }
+        other => other?,
+    };
     let subject = rollups::Subject {
         currency: &p.currency,
         method: p.method.as_str(),

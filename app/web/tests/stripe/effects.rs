@@ -667,3 +667,59 @@ async fn ach_is_pending_until_it_settles_or_fails() {
         }
     }
 }
+
+/// Two events that each record the same PaymentIntent, delivered at the
+/// same moment (Stripe sends in parallel): one payment, both answered 2xx
+/// once redelivered.
+#[tokio::test]
+async fn two_events_recording_one_payment_at_once_make_one() {
+    for h in Harness::all().await {
+        for n in 0..10 {
+            let tag = format!("race{n}");
+            let (pi, ch) = (format!("pi_{tag}"), format!("ch_{tag}"));
+            h.fake.put(created_at(
+                now(),
+                payment_intent(&pi, 900, "usd", "succeeded", Some(&ch)),
+            ));
+            h.fake.put(charge(&ch, &pi, 900, "usd", "card", None));
+            let session = checkout_session(
+                &format!("cs_{tag}"),
+                &pi,
+                900,
+                "usd",
+                "paid",
+                None,
+                "r@example.org",
+                None,
+            );
+            let first = event(
+                &format!("evt_{tag}_a"),
+                "checkout.session.completed",
+                now(),
+                false,
+                session.clone(),
+            );
+            let second = event(
+                &format!("evt_{tag}_b"),
+                "checkout.session.async_payment_succeeded",
+                now(),
+                false,
+                session,
+            );
+            let (a, b) = tokio::join!(h.deliver(&first), h.deliver(&second));
+            for (r, e) in [(a, &first), (b, &second)] {
+                assert!(
+                    [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].contains(&r.status),
+                    "{}: {}",
+                    h.name(),
+                    r.text
+                );
+                if r.status != StatusCode::OK {
+                    deliver_all(&h, &[e]).await;
+                }
+            }
+            let p = h.payment_of(&pi).await.unwrap();
+            assert_eq!(p["amount"], 900, "{}", h.name());
+        }
+    }
+}
