@@ -185,6 +185,14 @@ pub(super) async fn serve(
 ) -> Result<(), CliError> {
     let shutdown = server::shutdown_signal()
         .map_err(|e| CliError::failed(format!("cannot listen for signals: {e}")))?;
+    match &config.stripe {
+        Some(stripe) => tracing::info!(
+            mode = if stripe.client.mode().is_live() { "live" } else { "test" },
+            webhook = stripe.webhook.is_some(),
+            "stripe configured"
+        ),
+        None => tracing::info!("stripe not configured: its webhook answers 503"),
+    }
     let app = Application::build(store, config)?;
     let addr = app.local_addr();
     match app.metrics_addr() {
