@@ -120,6 +120,7 @@ module "web" {
   target_group_arn            = module.load_balancer.target_group_arn
   app_port                    = var.app_port
   drain_delay_seconds         = var.drain_delay_seconds
+  public_url                  = "https://${var.domain_name}"
   ecr_repository_url          = module.ecr.repository_url
   ecr_repository_arn          = module.ecr.repository_arn
   image_tag                   = var.image_tag

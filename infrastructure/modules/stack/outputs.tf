@@ -48,6 +48,16 @@ output "session_key_secret_arn" {
   value       = module.web.session_key_secret_arn
 }
 
+output "stripe_secret_key_secret_arn" {
+  description = "Stripe secret key secret; an operator puts its value (infrastructure/README.md)."
+  value       = module.web.stripe_secret_key_secret_arn
+}
+
+output "stripe_webhook_secret_arn" {
+  description = "Stripe webhook signing secret; an operator puts its value (infrastructure/README.md)."
+  value       = module.web.stripe_webhook_secret_arn
+}
+
 output "database_address" {
   description = "Database host name (private)."
   value       = module.database.address

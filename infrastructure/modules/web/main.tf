@@ -43,26 +43,29 @@ locals {
   # and runs it; the pipeline runs it again on every deploy. It is read from
   # the repository rather than copied here, so the two can never differ.
   user_data = templatefile("${path.module}/templates/user-data.sh.tftpl", {
-    REGION                 = local.region
-    ENVIRONMENT            = var.environment
-    IMAGE_REPOSITORY       = var.ecr_repository_url
-    IMAGE_TAG_PARAMETER    = aws_ssm_parameter.image_tag.name
-    LOG_GROUP              = aws_cloudwatch_log_group.app.name
-    DB_SECRET_ARN          = var.database_secret_arn
-    DB_HOST                = var.database_host
-    DB_PORT                = var.database_port
-    DB_NAME                = var.database_name
-    SESSION_KEY_SECRET_ARN = aws_secretsmanager_secret.session_key.arn
-    APP_PORT               = var.app_port
-    DRAIN_DELAY_SECONDS    = var.drain_delay_seconds
-    SHUTDOWN_GRACE_SECONDS = var.shutdown_grace_seconds
-    CONTAINER_HELPER       = trimspace(file("${path.module}/templates/payments-container.sh"))
-    SWAP_SCRIPT            = trimspace(file("${path.module}/../../../deploy/ec2/swap-container.sh"))
+    REGION                       = local.region
+    ENVIRONMENT                  = var.environment
+    IMAGE_REPOSITORY             = var.ecr_repository_url
+    IMAGE_TAG_PARAMETER          = aws_ssm_parameter.image_tag.name
+    LOG_GROUP                    = aws_cloudwatch_log_group.app.name
+    DB_SECRET_ARN                = var.database_secret_arn
+    DB_HOST                      = var.database_host
+    DB_PORT                      = var.database_port
+    DB_NAME                      = var.database_name
+    SESSION_KEY_SECRET_ARN       = aws_secretsmanager_secret.session_key.arn
+    STRIPE_SECRET_KEY_SECRET_ARN = aws_secretsmanager_secret.stripe_secret_key.arn
+    STRIPE_WEBHOOK_SECRET_ARN    = aws_secretsmanager_secret.stripe_webhook_secret.arn
+    PUBLIC_URL                   = var.public_url
+    APP_PORT                     = var.app_port
+    DRAIN_DELAY_SECONDS          = var.drain_delay_seconds
+    SHUTDOWN_GRACE_SECONDS       = var.shutdown_grace_seconds
+    CONTAINER_HELPER             = trimspace(file("${path.module}/templates/payments-container.sh"))
+    SWAP_SCRIPT                  = trimspace(file("${path.module}/../../../deploy/ec2/swap-container.sh"))
   })
 }
 
 # Network: the app port from the load balancer only; out to HTTPS (AWS APIs,
-# ECR, package mirrors through NAT) and to the database.
+# ECR, package mirrors and api.stripe.com through NAT) and to the database.
 
 resource "aws_security_group" "this" {
   name_prefix = "${var.name}-web-"
@@ -87,7 +90,7 @@ resource "aws_vpc_security_group_ingress_rule" "app_from_lb" {
 
 resource "aws_vpc_security_group_egress_rule" "https" {
   security_group_id = aws_security_group.this.id
-  description       = "HTTPS to AWS APIs, ECR and package mirrors (through NAT)"
+  description       = "HTTPS to AWS APIs, ECR, package mirrors and Stripe (through NAT)"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
@@ -162,7 +165,81 @@ resource "aws_secretsmanager_secret_version" "session_key" {
   secret_string_wo_version = var.session_key_version
 }
 
-# Instance role: SSM agent, pull this one repository, read the two secrets,
+# Stripe: the secret key (sk_live_... in production, sk_test_... elsewhere)
+# and the webhook signing secret(s) (whsec_..., two comma-separated while one
+# is rolled). Stripe issues both, so Terraform creates the secrets without a
+# value: an operator puts each value with `aws secretsmanager
+# put-secret-value` (infrastructure/README.md), so it is in neither the
+# plan, the state nor the repository. Only the web servers' role may read
+# them (its policy below; the resource policy denies everyone else).
+resource "aws_secretsmanager_secret" "stripe_secret_key" {
+  #checkov:skip=CKV2_AWS_57:Stripe issues the key; it is rolled in Stripe's dashboard and put here by an operator, so Secrets Manager has no rotation function to run.
+  name                    = "payments/${var.environment}/stripe-secret-key"
+  description             = "Stripe secret key of payments in ${var.environment}; value put by an operator, never by Terraform"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.secret_recovery_window_days
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret" "stripe_webhook_secret" {
+  #checkov:skip=CKV2_AWS_57:Stripe issues the signing secret; it is rolled in Stripe's dashboard (both values, comma-separated, until the old one expires) and put here by an operator, so Secrets Manager has no rotation function to run.
+  name                    = "payments/${var.environment}/stripe-webhook-secret"
+  description             = "Stripe webhook signing secret(s) of payments in ${var.environment}, comma-separated; value put by an operator, never by Terraform"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.secret_recovery_window_days
+  tags                    = var.tags
+}
+
+locals {
+  stripe_secrets = {
+    secret_key     = aws_secretsmanager_secret.stripe_secret_key
+    webhook_secret = aws_secretsmanager_secret.stripe_webhook_secret
+  }
+}
+
+# Which versions each Stripe secret has (ids and stages, never a value):
+# the launch template below changes only once both have an AWSCURRENT value,
+# since a host without them does not start its first container and an
+# instance refresh would otherwise replace working hosts with such hosts.
+data "aws_secretsmanager_secret_versions" "stripe" {
+  for_each = local.stripe_secrets
+
+  secret_id = each.value.arn
+}
+
+# Nobody but the web servers' role reads the Stripe values, whatever other
+# identity policies of the account allow; writing and describing them stays
+# with IAM (the operator who puts a value never needs to read it back).
+data "aws_iam_policy_document" "stripe_secret" {
+  statement {
+    sid    = "OnlyTheWebServersReadTheValue"
+    effect = "Deny"
+    # In a secret's resource policy "*" is the secret itself.
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [aws_iam_role.this.arn]
+    }
+  }
+}
+
+resource "aws_secretsmanager_secret_policy" "stripe" {
+  for_each = local.stripe_secrets
+
+  secret_arn          = each.value.arn
+  policy              = data.aws_iam_policy_document.stripe_secret.json
+  block_public_policy = true
+}
+
+# Instance role: SSM agent, pull this one repository, read the app's secrets,
 # write the application log group, read the image tag. Nothing else.
 
 data "aws_iam_policy_document" "assume" {
@@ -231,9 +308,14 @@ data "aws_iam_policy_document" "web" {
   }
 
   statement {
-    sid       = "ReadTheAppSecrets"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.database_secret_arn, aws_secretsmanager_secret.session_key.arn]
+    sid     = "ReadTheAppSecrets"
+    actions = ["secretsmanager:GetSecretValue"]
+    resources = [
+      var.database_secret_arn,
+      aws_secretsmanager_secret.session_key.arn,
+      aws_secretsmanager_secret.stripe_secret_key.arn,
+      aws_secretsmanager_secret.stripe_webhook_secret.arn,
+    ]
   }
 
   statement {
@@ -335,6 +417,14 @@ resource "aws_launch_template" "this" {
 
   lifecycle {
     create_before_destroy = true
+
+    precondition {
+      condition = alltrue([
+        for secret in data.aws_secretsmanager_secret_versions.stripe :
+        anytrue([for version in secret.versions : contains(version.version_stages, "AWSCURRENT")])
+      ])
+      error_message = "Put the values of payments/${var.environment}/stripe-secret-key and payments/${var.environment}/stripe-webhook-secret first (aws secretsmanager put-secret-value, see infrastructure/README.md), then apply again: web servers without them would not start."
+    }
   }
 }
 

@@ -23,6 +23,16 @@ output "session_key_secret_arn" {
   value       = aws_secretsmanager_secret.session_key.arn
 }
 
+output "stripe_secret_key_secret_arn" {
+  description = "ARN of the Stripe secret key secret; its value is put by an operator, never by Terraform."
+  value       = aws_secretsmanager_secret.stripe_secret_key.arn
+}
+
+output "stripe_webhook_secret_arn" {
+  description = "ARN of the Stripe webhook signing secret; its value is put by an operator, never by Terraform."
+  value       = aws_secretsmanager_secret.stripe_webhook_secret.arn
+}
+
 output "image_tag_parameter_name" {
   description = "SSM parameter holding the deployed image tag; the pipeline writes it on every deploy."
   value       = aws_ssm_parameter.image_tag.name

@@ -142,6 +142,16 @@ variable "database_name" {
   default     = "payments"
 }
 
+variable "public_url" {
+  description = "The site's own https base URL, e.g. https://payments.themarkup.org (PAYMENTS_PUBLIC_URL: Stripe Checkout's return URLs and emailed links)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", var.public_url))
+    error_message = "public_url must be https://<host name>, without a path or a trailing slash."
+  }
+}
+
 variable "session_key_version" {
   description = "Bump to generate and store a new session key (signs out every user at the next container start)."
   type        = number

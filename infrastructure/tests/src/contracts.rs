@@ -34,6 +34,31 @@ const CI_ACCESS: &str = "infrastructure/modules/ci_access";
 const STACK_DIR: &str = "infrastructure/modules/stack";
 const WEB_MAIN: &str = "infrastructure/modules/web/main.tf";
 
+/// The secret files on a host: (file in the secrets directory, the app's
+/// variable naming it, the host.conf setting with the secret's ARN).
+pub const SECRET_FILES: [(&str, &str, &str); 4] = [
+    (
+        "database-url",
+        "PAYMENTS_DATABASE_URL_FILE",
+        "PAYMENTS_DB_SECRET_ARN",
+    ),
+    (
+        "session-key",
+        "PAYMENTS_SESSION_KEY_FILE",
+        "PAYMENTS_SESSION_KEY_SECRET_ARN",
+    ),
+    (
+        "stripe-secret-key",
+        "PAYMENTS_STRIPE_SECRET_KEY_FILE",
+        "PAYMENTS_STRIPE_SECRET_KEY_SECRET_ARN",
+    ),
+    (
+        "stripe-webhook-secret",
+        "PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE",
+        "PAYMENTS_STRIPE_WEBHOOK_SECRET_ARN",
+    ),
+];
+
 /// The repository root: the parent of `infrastructure/`.
 pub fn default_repository_root() -> PathBuf {
     crate::default_root().join("..")
@@ -235,12 +260,22 @@ pub fn host_contract(repo: &Path) -> Vec<Violation> {
                         );
                     }
                 }
+                if !lines.contains(&"PAYMENTS_PUBLIC_URL=${PUBLIC_URL}") {
+                    report.add(
+                        USER_DATA,
+                        format!("{env_file} must set PAYMENTS_PUBLIC_URL=${{PUBLIC_URL}} (the site's https address, from the module's public_url)"),
+                    );
+                }
                 for key in [
                     "PAYMENTS_REUSE_PORT=",
                     "PAYMENTS_DATABASE_URL_FILE=",
                     "PAYMENTS_SESSION_KEY_FILE=",
+                    "PAYMENTS_STRIPE_SECRET_KEY_FILE=",
+                    "PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE=",
                     "PAYMENTS_DATABASE_URL=",
                     "PAYMENTS_SESSION_KEY=",
+                    "PAYMENTS_STRIPE_SECRET_KEY=",
+                    "PAYMENTS_STRIPE_WEBHOOK_SECRET=",
                 ] {
                     if lines.iter().any(|line| line.starts_with(key)) {
                         report.add(
@@ -275,6 +310,34 @@ pub fn host_contract(repo: &Path) -> Vec<Violation> {
             );
         }
         None => report.add(SWAP, "no default for PAYMENTS_SECRETS_DIR"),
+    }
+    // Every secret the app reads from a file: the helper writes it from the
+    // secret the user data names, and the swap passes its *_FILE variable.
+    for (file, variable, arn) in SECRET_FILES {
+        // The database URL is built with jq; the others are written as they are.
+        let written = helper.contains(&format!("install_staged \"$staged\" {file}\n"))
+            || helper.contains(&format!("write_plain_secret \"${arn}\" {file} "));
+        if !written {
+            report.add(
+                HELPER,
+                format!("does not write the secret file {file} from ${arn}"),
+            );
+        }
+        if !user_data
+            .lines()
+            .any(|line| line.starts_with(&format!("{arn}=${{")))
+        {
+            report.add(
+                USER_DATA,
+                format!("host.conf sets no {arn} (the helper reads the secret from it)"),
+            );
+        }
+        report.require(
+            SWAP,
+            &swap,
+            &format!("  {file}={variable}\n"),
+            "the swap passes the file to the app as its *_FILE variable",
+        );
     }
     report.require(
         HELPER,

@@ -60,7 +60,7 @@ impl fmt::Display for Violation {
 pub type Rule = (&'static str, fn(&Path) -> Vec<Violation>);
 
 /// Every rule, in the order of infrastructure/README.md.
-pub const RULES: [Rule; 15] = [
+pub const RULES: [Rule; 16] = [
     (
         "database_ingress_only_from_web",
         database_ingress_only_from_web,
@@ -76,6 +76,10 @@ pub const RULES: [Rule; 15] = [
     (
         "database_password_managed_by_rds",
         database_password_managed_by_rds,
+    ),
+    (
+        "stripe_secrets_only_for_the_web_servers",
+        stripe_secrets_only_for_the_web_servers,
     ),
     (
         "app_uses_its_own_database_user",
@@ -591,7 +595,7 @@ pub fn database_password_managed_by_rds(root: &Path) -> Vec<Violation> {
             }
         }
     }
-    // The web servers' role may read the database secret and the session key, nothing else.
+    // The web servers' role may read the database secret and the app's own secrets, nothing else.
     for (_, tree) in environment_trees(root, &mut report) {
         let database_secrets: Vec<Val> = tree
             .resources("aws_db_instance")
@@ -614,6 +618,15 @@ pub fn database_password_managed_by_rds(root: &Path) -> Vec<Violation> {
         {
             for statement in nested(body, "statement") {
                 let statement = statement.body();
+                // A Deny statement (a secret's resource policy) grants nothing.
+                if tree
+                    .attr(index, statement, "effect")
+                    .as_ref()
+                    .and_then(Val::as_str)
+                    == Some("Deny")
+                {
+                    continue;
+                }
                 let actions = list_of(&tree, index, attribute(statement, "actions"));
                 let secret_actions: Vec<String> = actions
                     .iter()
@@ -1246,6 +1259,199 @@ pub fn deregistration_delay_within_drain_delay(root: &Path) -> Vec<Violation> {
                     location(&tree, index, "aws_lb_target_group", name),
                     format!("deregistration_delay {} exceeds the app's drain delay of {shortest_drain} s", describe(&delay)),
                 ),
+            }
+        }
+    }
+    report.finish()
+}
+
+/// The Stripe secrets of the web module, by resource name.
+pub const STRIPE_SECRETS: [&str; 2] = ["stripe_secret_key", "stripe_webhook_secret"];
+
+/// Whether an IAM action pattern (`*` and `?` wildcards, case-insensitive)
+/// covers `action`.
+fn action_covers(pattern: &str, action: &str) -> bool {
+    fn matches(p: &[u8], a: &[u8]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => matches(&p[1..], a) || (!a.is_empty() && matches(p, &a[1..])),
+            (Some(b'?'), Some(_)) => matches(&p[1..], &a[1..]),
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => matches(&p[1..], &a[1..]),
+            _ => false,
+        }
+    }
+    matches(pattern.as_bytes(), action.as_bytes())
+}
+
+/// Stripe's secret key and webhook secret: each environment has both, with
+/// no value written by Terraform (an operator puts it); the web servers'
+/// role (`data.aws_iam_policy_document.web`) may read both, no other policy
+/// document of the configuration may (by reference or by wildcard), and
+/// each secret's resource policy denies reading its value to every
+/// principal but that role.
+pub fn stripe_secrets_only_for_the_web_servers(root: &Path) -> Vec<Violation> {
+    let mut report = Report::new("stripe_secrets_only_for_the_web_servers");
+    for (env, tree) in environment_trees(root, &mut report) {
+        // Where the secrets are: (instance, resource name).
+        let mut secrets: Vec<(usize, &str)> = Vec::new();
+        for wanted in STRIPE_SECRETS {
+            match tree
+                .resources("aws_secretsmanager_secret")
+                .find(|(_, _, name, _)| *name == wanted)
+            {
+                Some((index, _, name, _)) => secrets.push((index, name)),
+                None => report.add(
+                    format!("env/{env}"),
+                    format!(
+                        "no aws_secretsmanager_secret.{wanted}: production needs Stripe's secrets"
+                    ),
+                ),
+            }
+        }
+        let is_stripe = |val: &Val| {
+            matches!(val, Val::Ref { instance, address, .. }
+                if secrets.iter().any(|(index, name)| index == instance && *address == format!("aws_secretsmanager_secret.{name}")))
+        };
+
+        // No value from Terraform.
+        for (index, _, name, body) in tree.resources("aws_secretsmanager_secret_version") {
+            if tree
+                .attr(index, body, "secret_id")
+                .is_some_and(|id| is_stripe(&id))
+            {
+                report.add(
+                    location(&tree, index, "aws_secretsmanager_secret_version", name),
+                    "Stripe's values are put by an operator; Terraform must not write one (it would be in the plan and the state)",
+                );
+            }
+        }
+
+        // Who may read them.
+        let mut web_reads: Vec<&str> = Vec::new();
+        for (index, instance) in tree.instances.iter().enumerate() {
+            for (_, doc, body) in instance.module.data_sources("aws_iam_policy_document") {
+                for statement in nested(body, "statement") {
+                    let statement = statement.body();
+                    if tree
+                        .attr(index, statement, "effect")
+                        .as_ref()
+                        .and_then(Val::as_str)
+                        == Some("Deny")
+                    {
+                        continue;
+                    }
+                    let reads = list_of(&tree, index, attribute(statement, "actions"))
+                        .iter()
+                        .filter_map(Val::as_str)
+                        .any(|a| action_covers(a, "secretsmanager:GetSecretValue"));
+                    if !reads {
+                        continue;
+                    }
+                    let here = location(&tree, index, "data.aws_iam_policy_document", doc);
+                    for resource in list_of(&tree, index, attribute(statement, "resources")) {
+                        let stripe = is_stripe(&resource);
+                        let wildcard = matches!(&resource, Val::Str(s) if s.contains('*'));
+                        let web = doc == "web" && secrets.iter().any(|(i, _)| *i == index);
+                        if stripe && web {
+                            if let Val::Ref { address, .. } = &resource {
+                                web_reads.push(
+                                    secrets
+                                        .iter()
+                                        .find(|(_, name)| {
+                                            *address == format!("aws_secretsmanager_secret.{name}")
+                                        })
+                                        .map(|(_, name)| *name)
+                                        .unwrap_or_default(),
+                                );
+                            }
+                        } else if stripe || wildcard {
+                            report.add(
+                                &here,
+                                format!("may read {}: only the web servers' role reads Stripe's secrets", describe(&Some(resource))),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for (index, name) in &secrets {
+            if !web_reads.contains(name) {
+                report.add(
+                    location(&tree, *index, "aws_secretsmanager_secret", name),
+                    "the web servers' role (data.aws_iam_policy_document.web) must be able to read it",
+                );
+            }
+        }
+
+        // The resource policy: nobody else reads the value.
+        for (index, name) in &secrets {
+            let here = location(&tree, *index, "aws_secretsmanager_secret", name);
+            let module = &tree.instances[*index].module;
+            let reference = format!("aws_secretsmanager_secret.{name}");
+            let policy =
+                module
+                    .resources("aws_secretsmanager_secret_policy")
+                    .find(|(_, _, body)| {
+                        let target = ["for_each", "secret_arn"]
+                            .iter()
+                            .filter_map(|key| attribute(body, key))
+                            .map(|expr| {
+                                let (def_index, def) = tree.definition(*index, expr);
+                                tree.text(def_index, def)
+                            });
+                        target.into_iter().any(|text| text.contains(&reference))
+                    });
+            let Some((_, _, policy_body)) = policy else {
+                report.add(&here, "has no aws_secretsmanager_secret_policy: its resource policy must deny reading it to all but the web servers' role");
+                continue;
+            };
+            let document = attribute(policy_body, "policy")
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let denies = module
+                .data_sources("aws_iam_policy_document")
+                .filter(|(_, doc, _)| {
+                    document.contains(&format!("data.aws_iam_policy_document.{doc}."))
+                })
+                .flat_map(|(_, _, body)| nested(body, "statement"))
+                .any(|statement| {
+                    let statement = statement.body();
+                    let deny = tree
+                        .attr(*index, statement, "effect")
+                        .as_ref()
+                        .and_then(Val::as_str)
+                        == Some("Deny");
+                    let actions = list_of(&tree, *index, attribute(statement, "actions"));
+                    let covers = actions
+                        .iter()
+                        .filter_map(Val::as_str)
+                        .any(|a| action_covers(a, "secretsmanager:GetSecretValue"));
+                    let everyone = nested(statement, "principals").any(|p| {
+                        list_of(&tree, *index, attribute(p.body(), "identifiers"))
+                            .contains(&Val::Str("*".into()))
+                    });
+                    let but_the_role = nested(statement, "condition").any(|c| {
+                        let body = c.body();
+                        tree.attr(*index, body, "test")
+                            .as_ref()
+                            .and_then(Val::as_str)
+                            == Some("StringNotEquals")
+                            && tree
+                                .attr(*index, body, "variable")
+                                .as_ref()
+                                .and_then(Val::as_str)
+                                == Some("aws:PrincipalArn")
+                            && list_of(&tree, *index, attribute(body, "values"))
+                                == vec![Val::Ref {
+                                    instance: *index,
+                                    address: "aws_iam_role.this".into(),
+                                    attr: "arn".into(),
+                                }]
+                    });
+                    deny && covers && everyone && but_the_role
+                });
+            if !denies {
+                report.add(&here, "its resource policy must deny secretsmanager:GetSecretValue to every principal (\"*\") whose aws:PrincipalArn is not the web servers' role (aws_iam_role.this.arn)");
             }
         }
     }

@@ -217,6 +217,66 @@ fn host_contract_catches_a_secret_file_variable_in_the_env_file() {
 }
 
 #[test]
+fn host_contract_catches_a_stripe_file_the_swap_does_not_pass() {
+    RepoCopy::new()
+        .edit(
+            SWAP,
+            "  stripe-webhook-secret=PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE\n",
+            "",
+        )
+        .assert_caught(
+            host_contract,
+            "stripe-webhook-secret=PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE",
+        );
+}
+
+#[test]
+fn host_contract_catches_a_stripe_secret_the_helper_does_not_write() {
+    RepoCopy::new()
+        .edit(
+            HELPER,
+            "  write_plain_secret \"$PAYMENTS_STRIPE_SECRET_KEY_SECRET_ARN\" stripe-secret-key \"Stripe secret key secret\" || failed=1\n",
+            "",
+        )
+        .assert_caught(
+            host_contract,
+            "does not write the secret file stripe-secret-key",
+        );
+}
+
+#[test]
+fn host_contract_catches_a_stripe_secret_missing_from_the_host_config() {
+    RepoCopy::new()
+        .edit(
+            USER_DATA,
+            "PAYMENTS_STRIPE_WEBHOOK_SECRET_ARN=${STRIPE_WEBHOOK_SECRET_ARN}\n",
+            "",
+        )
+        .assert_caught(
+            host_contract,
+            "host.conf sets no PAYMENTS_STRIPE_WEBHOOK_SECRET_ARN",
+        );
+}
+
+#[test]
+fn host_contract_catches_a_stripe_value_in_the_env_file() {
+    RepoCopy::new()
+        .edit(
+            USER_DATA,
+            "PAYMENTS_LOG_FORMAT=json\n",
+            "PAYMENTS_LOG_FORMAT=json\nPAYMENTS_STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY}\n",
+        )
+        .assert_caught(host_contract, "sets PAYMENTS_STRIPE_SECRET_KEY=");
+}
+
+#[test]
+fn host_contract_catches_an_env_file_without_the_public_url() {
+    RepoCopy::new()
+        .edit(USER_DATA, "PAYMENTS_PUBLIC_URL=${PUBLIC_URL}\n", "")
+        .assert_caught(host_contract, "must set PAYMENTS_PUBLIC_URL=${PUBLIC_URL}");
+}
+
+#[test]
 fn host_contract_catches_a_missing_request_migration_sysctl() {
     RepoCopy::new()
         .edit(USER_DATA, "net.ipv4.tcp_migrate_req = 1\n", "")

@@ -223,12 +223,150 @@ fn password_rule_catches_web_servers_reading_every_secret() {
     Copy::new()
         .edit(
             WEB,
-            "resources = [var.database_secret_arn, aws_secretsmanager_secret.session_key.arn]",
-            "resources = [\"*\"]",
+            "      var.database_secret_arn,\n      aws_secretsmanager_secret.session_key.arn,\n",
+            "      \"*\",\n",
         )
         .assert_caught(
             database_password_managed_by_rds,
             "secrets may be read only from",
+        );
+}
+
+// Stripe's secrets
+
+#[test]
+fn only_the_web_servers_read_stripes_secrets() {
+    assert_holds(stripe_secrets_only_for_the_web_servers);
+}
+
+#[test]
+fn stripe_rule_catches_a_web_role_that_cannot_read_the_webhook_secret() {
+    Copy::new()
+        .edit(
+            WEB,
+            "      aws_secretsmanager_secret.stripe_webhook_secret.arn,\n    ]",
+            "    ]",
+        )
+        .assert_caught(
+            stripe_secrets_only_for_the_web_servers,
+            "aws_secretsmanager_secret.stripe_webhook_secret: the web servers' role (data.aws_iam_policy_document.web) must be able to read it",
+        );
+}
+
+#[test]
+fn stripe_rule_catches_a_missing_secret() {
+    Copy::new()
+        .edit(
+            WEB,
+            "resource \"aws_secretsmanager_secret\" \"stripe_secret_key\" {",
+            "resource \"aws_secretsmanager_secret\" \"stripe_key\" {",
+        )
+        .assert_caught(
+            stripe_secrets_only_for_the_web_servers,
+            "no aws_secretsmanager_secret.stripe_secret_key",
+        );
+}
+
+#[test]
+fn stripe_rule_catches_another_role_reading_the_key() {
+    Copy::new()
+        .append(
+            WEB,
+            r#"
+data "aws_iam_policy_document" "support" {
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.stripe_secret_key.arn]
+  }
+}
+"#,
+        )
+        .assert_caught(
+            stripe_secrets_only_for_the_web_servers,
+            "data.aws_iam_policy_document.support: may read aws_secretsmanager_secret.stripe_secret_key.arn",
+        );
+}
+
+#[test]
+fn stripe_rule_catches_the_ci_role_reading_every_secret() {
+    Copy::new()
+        .append(
+            CI,
+            r#"
+data "aws_iam_policy_document" "debug" {
+  statement {
+    actions   = ["secretsmanager:Get*"]
+    resources = ["*"]
+  }
+}
+"#,
+        )
+        .assert_caught(
+            stripe_secrets_only_for_the_web_servers,
+            "data.aws_iam_policy_document.debug: may read \"*\"",
+        );
+}
+
+#[test]
+fn stripe_rule_catches_a_value_written_by_terraform() {
+    Copy::new()
+        .append(
+            WEB,
+            r#"
+resource "aws_secretsmanager_secret_version" "stripe_webhook_secret" {
+  secret_id                = aws_secretsmanager_secret.stripe_webhook_secret.id
+  secret_string_wo         = var.stripe_webhook_secret
+  secret_string_wo_version = 1
+}
+"#,
+        )
+        .assert_caught(
+            stripe_secrets_only_for_the_web_servers,
+            "aws_secretsmanager_secret_version.stripe_webhook_secret: Stripe's values are put by an operator",
+        );
+}
+
+#[test]
+fn stripe_rule_catches_a_resource_policy_that_lets_others_read() {
+    Copy::new()
+        .edit(
+            WEB,
+            "      values   = [aws_iam_role.this.arn]",
+            "      values   = [aws_iam_role.this.arn, \"arn:aws:iam::123456789012:role/support\"]",
+        )
+        .assert_caught(
+            stripe_secrets_only_for_the_web_servers,
+            "its resource policy must deny secretsmanager:GetSecretValue",
+        );
+}
+
+#[test]
+fn stripe_rule_catches_a_secret_without_a_resource_policy() {
+    Copy::new()
+        .edit(
+            WEB,
+            "    webhook_secret = aws_secretsmanager_secret.stripe_webhook_secret\n",
+            "",
+        )
+        .assert_caught(
+            stripe_secrets_only_for_the_web_servers,
+            "aws_secretsmanager_secret.stripe_webhook_secret: has no aws_secretsmanager_secret_policy",
+        );
+}
+
+#[test]
+fn production_keeps_a_recovery_window_on_stripes_secrets() {
+    // The production rule covers every secret; the Stripe ones take the
+    // environment's setting like the session key.
+    Copy::new()
+        .edit(
+            WEB,
+            "  description             = \"Stripe secret key of payments in ${var.environment}; value put by an operator, never by Terraform\"\n  kms_key_id              = var.kms_key_arn\n  recovery_window_in_days = var.secret_recovery_window_days",
+            "  description             = \"Stripe secret key of payments in ${var.environment}; value put by an operator, never by Terraform\"\n  kms_key_id              = var.kms_key_arn\n  recovery_window_in_days = 0",
+        )
+        .assert_caught(
+            production_keeps_every_protection,
+            "aws_secretsmanager_secret.stripe_secret_key: recovery_window_in_days must be at least 7",
         );
 }
 
@@ -323,8 +461,8 @@ fn own_user_rule_catches_a_role_that_reads_the_master_secret() {
     Copy::new()
         .edit(
             WEB,
-            "resources = [var.database_secret_arn, aws_secretsmanager_secret.session_key.arn]",
-            "resources = [var.database_secret_arn, var.master_secret_arn, aws_secretsmanager_secret.session_key.arn]",
+            "      var.database_secret_arn,\n",
+            "      var.database_secret_arn,\n      var.master_secret_arn,\n",
         )
         .append(
             "modules/web/variables.tf",

@@ -9,14 +9,21 @@
 #
 # Secrets: the database URL is built from the database secret (the app's own
 # user's, JSON with username and password; its AWSCURRENT version) inside jq
-# and written, like the session key, to a file in /run/payments/secrets, on
-# tmpfs (it refuses to write anywhere else, so no secret reaches a disk). The
-# files belong to uid 10001, the image's user, with mode 0400; /run/payments
-# itself is root's only. payments-swap mounts the directory read-only into
-# each container and passes PAYMENTS_DATABASE_URL_FILE /
-# PAYMENTS_SESSION_KEY_FILE, so no secret is ever an argument, an environment
-# variable (Docker would keep it in the container's config on disk and show
-# it in `docker inspect`), or written to a log.
+# and written, like the session key and the two Stripe secrets (secret key,
+# webhook signing secrets), to a file in /run/payments/secrets, on tmpfs (it
+# refuses to write anywhere else, so no secret reaches a disk). The files
+# belong to uid 10001, the image's user, with mode 0400; /run/payments itself
+# is root's only. payments-swap mounts the directory read-only into each
+# container and passes PAYMENTS_DATABASE_URL_FILE, PAYMENTS_SESSION_KEY_FILE,
+# PAYMENTS_STRIPE_SECRET_KEY_FILE and PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE, so
+# no secret is ever an argument, an environment variable (Docker would keep it
+# in the container's config on disk and show it in `docker inspect`), or
+# written to a log.
+#
+# Every secret is fetched even when another one fails, so a Stripe secret
+# whose value an operator has not put yet never stops the database URL from
+# following a rotation; the command still fails (and says which secret), and
+# a failed secret keeps its previous file, if any.
 set -euo pipefail
 
 # shellcheck source=/dev/null
@@ -60,11 +67,25 @@ install_staged() {
   mv -f "$staged" "$secrets_dir/$name"
 }
 
+# Writes secret ARN, as it is (less newlines), to the file NAME; WHAT names
+# it in the error.
+write_plain_secret() {
+  local arn="$1" name="$2" what="$3" staged
+  staged="$(mktemp "$secrets_dir/.$name.XXXXXX")"
+  if secret_string "$arn" | tr -d '\r\n' > "$staged" && [[ -s "$staged" ]]; then
+    install_staged "$staged" "$name"
+  else
+    rm -f "$staged"
+    echo "payments-container: could not read the $what ($arn; has its value been put?); the previous file, if any, is kept" >&2
+    return 1
+  fi
+}
+
 write_secret_files() {
   umask 077
   prepare_secrets_dir
 
-  local staged
+  local staged failed=0
   # The percent-encoding keeps any character of the generated password valid
   # inside the URL.
   staged="$(mktemp "$secrets_dir/.database-url.XXXXXX")"
@@ -75,16 +96,15 @@ write_secret_files() {
     install_staged "$staged" database-url
   else
     rm -f "$staged"
-    fail "could not read the database secret; the previous file, if any, is kept"
+    echo "payments-container: could not read the database secret; the previous file, if any, is kept" >&2
+    failed=1
   fi
 
-  staged="$(mktemp "$secrets_dir/.session-key.XXXXXX")"
-  if secret_string "$PAYMENTS_SESSION_KEY_SECRET_ARN" | tr -d '\n' > "$staged" && [[ -s "$staged" ]]; then
-    install_staged "$staged" session-key
-  else
-    rm -f "$staged"
-    fail "could not read the session key secret; the previous file, if any, is kept"
-  fi
+  write_plain_secret "$PAYMENTS_SESSION_KEY_SECRET_ARN" session-key "session key secret" || failed=1
+  write_plain_secret "$PAYMENTS_STRIPE_SECRET_KEY_SECRET_ARN" stripe-secret-key "Stripe secret key secret" || failed=1
+  write_plain_secret "$PAYMENTS_STRIPE_WEBHOOK_SECRET_ARN" stripe-webhook-secret "Stripe webhook secret" || failed=1
+
+  ((failed == 0)) || fail "not every secret could be written"
 }
 
 current_image() {
