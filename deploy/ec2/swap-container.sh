@@ -81,7 +81,8 @@
 #
 # Host contract (written by the instance user data, infrastructure/modules/web):
 #   PAYMENTS_ENV_FILE     (default /etc/payments/app.env) docker --env-file with
-#                         the app's non-secret settings; must exist. The swap
+#                         the app's non-secret settings (PAYMENTS_PUBLIC_URL
+#                         among them); must exist. The swap
 #                         reads three of them itself: the port of PAYMENTS_BIND
 #                         (default 8080) for the readiness probe, and
 #                         PAYMENTS_DRAIN_DELAY (default 0s) and
@@ -94,9 +95,14 @@
 #   PAYMENTS_SECRETS_DIR  (default /run/payments/secrets, on tmpfs: secrets are
 #                         never written to disk) mounted read-only at
 #                         /run/secrets/payments when it exists; its files
-#                         `database-url` and `session-key` (owner uid 10001,
-#                         the image's user, mode 0400) become
-#                         PAYMENTS_DATABASE_URL_FILE and PAYMENTS_SESSION_KEY_FILE
+#                         (owner uid 10001, the image's user, mode 0400)
+#                         `database-url`, `session-key`, `stripe-secret-key`
+#                         and `stripe-webhook-secret` become
+#                         PAYMENTS_DATABASE_URL_FILE, PAYMENTS_SESSION_KEY_FILE,
+#                         PAYMENTS_STRIPE_SECRET_KEY_FILE and
+#                         PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE, each when the
+#                         file is there (the hosts' helper fails without
+#                         them, so an EC2 host always has all four)
 #   docker can pull from ECR (amazon-ecr-credential-helper for root); where the
 #   containers' logs go is the Docker daemon's default log driver (awslogs on
 #   the EC2 hosts)
@@ -327,18 +333,26 @@ handover_timeout() {
 # The arguments of the next `docker run`, built by the add_* functions.
 run_args=()
 
+# The secret files the app reads and the *_FILE variable that names each.
+readonly secret_files=(
+  database-url=PAYMENTS_DATABASE_URL_FILE
+  session-key=PAYMENTS_SESSION_KEY_FILE
+  stripe-secret-key=PAYMENTS_STRIPE_SECRET_KEY_FILE
+  stripe-webhook-secret=PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE
+)
+
 # The secrets directory, mounted read-only, and the *_FILE variables for the
 # files in it. --mount (not --volume) so a missing directory is an error
 # instead of an empty directory docker would create.
 add_secret_args() {
   if [[ -d "$secrets_dir" ]]; then
     run_args+=(--mount "type=bind,source=$secrets_dir,target=$secrets_mount,readonly")
-    if [[ -f "$secrets_dir/database-url" ]]; then
-      run_args+=(--env "PAYMENTS_DATABASE_URL_FILE=$secrets_mount/database-url")
-    fi
-    if [[ -f "$secrets_dir/session-key" ]]; then
-      run_args+=(--env "PAYMENTS_SESSION_KEY_FILE=$secrets_mount/session-key")
-    fi
+    local entry
+    for entry in "${secret_files[@]}"; do
+      if [[ -f "$secrets_dir/${entry%%=*}" ]]; then
+        run_args+=(--env "${entry#*=}=$secrets_mount/${entry%%=*}")
+      fi
+    done
   fi
 }
 

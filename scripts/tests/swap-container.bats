@@ -27,6 +27,7 @@ setup() {
 write_env_file() {
   {
     echo "PAYMENTS_BIND=$1"
+    echo "PAYMENTS_PUBLIC_URL=https://payments.example.org"
     echo "PAYMENTS_LOG_FORMAT=json"
     echo "PAYMENTS_TRUST_PROXY=true"
     echo "PAYMENTS_DRAIN_DELAY=$2"
@@ -150,7 +151,9 @@ new_container_name() {
 
 @test "secrets in the secrets directory are mounted read-only and passed as *_FILE, to the migrations too" {
   mkdir -p "$PAYMENTS_SECRETS_DIR"
-  touch "$PAYMENTS_SECRETS_DIR/database-url" "$PAYMENTS_SECRETS_DIR/session-key"
+  # What payments-container writes on an EC2 host.
+  touch "$PAYMENTS_SECRETS_DIR/database-url" "$PAYMENTS_SECRETS_DIR/session-key" \
+    "$PAYMENTS_SECRETS_DIR/stripe-secret-key" "$PAYMENTS_SECRETS_DIR/stripe-webhook-secret"
   run "$swap" "$new_image"
   [ "$status" -eq 0 ]
   local call
@@ -159,9 +162,45 @@ new_container_name() {
     [[ "$run_call" == *"--mount type=bind,source=$PAYMENTS_SECRETS_DIR,target=/run/secrets/payments,readonly"* ]]
     [[ "$run_call" == *"--env PAYMENTS_DATABASE_URL_FILE=/run/secrets/payments/database-url"* ]]
     [[ "$run_call" == *"--env PAYMENTS_SESSION_KEY_FILE=/run/secrets/payments/session-key"* ]]
+    [[ "$run_call" == *"--env PAYMENTS_STRIPE_SECRET_KEY_FILE=/run/secrets/payments/stripe-secret-key"* ]]
+    [[ "$run_call" == *"--env PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/payments/stripe-webhook-secret"* ]]
     [[ "$run_call" == *"--env-file $PAYMENTS_ENV_FILE"* && "$run_call" == *"--user 10001:10001"* ]]
   done
   refute_called "--volume"
+}
+
+@test "Stripe's secrets reach the container only as files: no value in an argument or --env" {
+  mkdir -p "$PAYMENTS_SECRETS_DIR"
+  printf 'sk_test_%s' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$PAYMENTS_SECRETS_DIR/stripe-secret-key"
+  printf 'whsec_%s' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$PAYMENTS_SECRETS_DIR/stripe-webhook-secret"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  refute_called "$(cat "$PAYMENTS_SECRETS_DIR/stripe-secret-key")"
+  refute_called "$(cat "$PAYMENTS_SECRETS_DIR/stripe-webhook-secret")"
+  refute_called "--env PAYMENTS_STRIPE_SECRET_KEY="
+  refute_called "--env PAYMENTS_STRIPE_WEBHOOK_SECRET="
+  [[ "$output" != *"sk_test_"* && "$output" != *"whsec_"* ]]
+  assert_called "--env PAYMENTS_STRIPE_SECRET_KEY_FILE=/run/secrets/payments/stripe-secret-key"
+  assert_called "--env PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/payments/stripe-webhook-secret"
+}
+
+@test "only the secret files that exist are named: no *_FILE for a missing one" {
+  mkdir -p "$PAYMENTS_SECRETS_DIR"
+  touch "$PAYMENTS_SECRETS_DIR/database-url" "$PAYMENTS_SECRETS_DIR/stripe-secret-key"
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  assert_called "--env PAYMENTS_DATABASE_URL_FILE=/run/secrets/payments/database-url"
+  assert_called "--env PAYMENTS_STRIPE_SECRET_KEY_FILE=/run/secrets/payments/stripe-secret-key"
+  refute_called "PAYMENTS_SESSION_KEY_FILE="
+  refute_called "PAYMENTS_STRIPE_WEBHOOK_SECRET_FILE="
+}
+
+@test "the public URL comes from the host's env file, never from an override" {
+  run "$swap" "$new_image"
+  [ "$status" -eq 0 ]
+  grep -qxF "PAYMENTS_PUBLIC_URL=https://payments.example.org" "$PAYMENTS_ENV_FILE"
+  assert_called "--env-file $PAYMENTS_ENV_FILE"
+  refute_called "--env PAYMENTS_PUBLIC_URL"
 }
 
 @test "without a secrets directory nothing is mounted" {
