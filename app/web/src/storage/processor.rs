@@ -295,9 +295,9 @@ async fn upsert_payment(
     p: &ProcessorPayment,
     now: Timestamp,
 ) -> Result<Outcome, TxError> {
-    if current(tx, &p.external_ref).await?.is_some() {
-        return advance(tx, &p.external_ref, p.status, p.fee, now).await;
-    }
+    // Insert first and let the unique key say whether it is recorded: a
+    // locking read of a reference not there yet would lock the index gap,
+    // and concurrent inserts into one gap deadlock on MySQL.
     let id = new_id("pay");
     let metadata = Metadata::default();
     let sql = format!(
@@ -324,14 +324,10 @@ async fn upsert_payment(
         p.subscription.as_deref().into(),
     ];
     match tx.execute(&sql, &args).await {
-        // Another event about the same PaymentIntent recorded it meanwhile:
-        // this one is delivered again and then finds it.
+        // Recorded already (by another event about the same PaymentIntent,
+        // perhaps one committed just now): bring it up to date.
         Err(e) if tx.dialect().is_unique_violation(&e) => {
-            return Err(StoreError::NotYet(format!(
-                "{} was being recorded by another event",
-                p.external_ref
-            ))
-            .into());
+            return advance(tx, &p.external_ref, p.status, p.fee, now).await;
         }
         other => other?,
     };
