@@ -187,7 +187,11 @@ pub(super) async fn serve(
         .map_err(|e| CliError::failed(format!("cannot listen for signals: {e}")))?;
     match &config.stripe {
         Some(stripe) => tracing::info!(
-            mode = if stripe.client.mode().is_live() { "live" } else { "test" },
+            mode = if stripe.client.mode().is_live() {
+                "live"
+            } else {
+                "test"
+            },
             webhook = stripe.webhook.is_some(),
             "stripe configured"
         ),

@@ -49,10 +49,11 @@ pub async fn handle(
     event: &Event,
     source: Source,
 ) -> Result<Outcome, HandleError> {
+    let object_id = event.object_id();
     let record = EventRecord {
         id: &event.id,
         kind: &event.kind,
-        object_id: event.object_id(),
+        object_id: object_id.as_deref(),
         created: event.created,
         source,
     };
@@ -68,7 +69,7 @@ pub async fn handle(
 }
 
 fn object<T: DeserializeOwned>(event: &Event, what: &'static str) -> Result<T, HandleError> {
-    serde_json::from_value(event.data.object.clone()).map_err(|_| HandleError::Unreadable(what))
+    event.object().map_err(|_| HandleError::Unreadable(what))
 }
 
 async fn effect_of(

@@ -26,7 +26,13 @@ pub struct Event {
 
 #[derive(Debug, Deserialize)]
 pub struct EventData {
-    pub object: Value,
+    /// As received: parsed once, into the type the event's `type` names.
+    pub object: Box<serde_json::value::RawValue>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Option<String>,
 }
 
 impl HasId for Event {
@@ -43,8 +49,15 @@ impl HasId for Refund {
 
 impl Event {
     /// The id of the object the event is about.
-    pub fn object_id(&self) -> Option<&str> {
-        self.data.object.get("id").and_then(Value::as_str)
+    pub fn object_id(&self) -> Option<String> {
+        serde_json::from_str::<IdOnly>(self.data.object.get())
+            .ok()?
+            .id
+    }
+
+    /// The event's object as `T`.
+    pub fn object<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.data.object.get())
     }
 }
 
