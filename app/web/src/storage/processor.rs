@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::audit::{self, AuditEntry};
 use super::exec::Tx;
-use super::payments::{INSERT_COLUMNS, PAYMENT_COLUMNS, metadata_json};
+use super::payments::{INSERT_COLUMNS, PAYMENT_COLUMNS, RefundMade, apply_refund, metadata_json};
 use super::retry::TxError;
 use super::rollups::{self, Deltas};
 use super::text::Text;
@@ -451,48 +451,22 @@ pub(crate) async fn refund(
         tracing::warn!(refund = %r.refund_ref, payment = %row.id.0, "processor refund exceeds what remains; not recorded");
         return Ok(());
     };
-    let new_status = Status::after_refund(row.amount, row.amount_refunded + amount);
-    tx.execute(
-        "UPDATE payments SET amount_refunded = amount_refunded + ?, status = ?, updated_at = ? \
-         WHERE id = ? AND amount_refunded + ? <= amount",
-        &[
-            amount.into(),
-            new_status.as_str().into(),
-            now.0.into(),
-            row.id.0.as_str().into(),
-            amount.into(),
-        ],
-    )
-    .await?;
-    let id = new_id("re");
-    tx.execute(
-        "INSERT INTO refunds (id, payment_id, amount, reason, external_ref, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
-        &[
-            id.as_str().into(),
-            row.id.0.as_str().into(),
-            amount.into(),
-            r.reason.as_str().into(),
-            r.refund_ref.as_str().into(),
-            r.created_at.0.into(),
-        ],
-    )
-    .await?;
-    let mut deltas = Deltas::default();
-    deltas.refunded(&row.subject(), amount, r.created_at);
-    deltas.status_changed(&row.subject(), status, new_status);
-    rollups::apply(tx, &deltas).await?;
-    let details = json!({"refund": id, "amount": amount, "reason": r.reason,
-                         "external_ref": r.refund_ref, "status": [status, new_status]});
-    audit::record(
+    let made = RefundMade {
+        amount,
+        reason: r.reason,
+        external_ref: Some(&r.refund_ref),
+        at: r.created_at,
+    };
+    apply_refund(
         tx,
-        &AuditEntry {
-            at: now,
-            actor: ACTOR,
-            action: "refund.created",
-            subject: &row.id,
-            details,
-        },
+        ACTOR,
+        &row.id,
+        &row.subject(),
+        status,
+        row.amount,
+        row.amount_refunded,
+        &made,
+        now,
     )
     .await?;
     Ok(())

@@ -114,13 +114,10 @@ async fn effect_of(
         }
         "refund.created" | "refund.updated" => {
             let refund: Refund = object(event, "refund")?;
-            let payment_ref = match (&refund.payment_intent, &refund.charge) {
-                (Some(pi), _) => pi.clone(),
-                (None, Some(charge)) => match client.charge(charge).await?.payment_intent {
-                    Some(pi) => pi,
-                    None => return Ok(Effect::Ignore),
-                },
-                (None, None) => return Ok(Effect::Ignore),
+            let Some(payment_ref) =
+                payment_intent_of(client, &refund.payment_intent, &refund.charge).await?
+            else {
+                return Ok(Effect::Ignore);
             };
             Ok(match processor_refund(&payment_ref, &refund) {
                 Some(r) => Effect::Refunds(vec![r]),
@@ -132,13 +129,10 @@ async fn effect_of(
             let Ok(status) = DisputeStatus::parse(&dispute.status) else {
                 return Ok(Effect::Ignore);
             };
-            let payment_ref = match (&dispute.payment_intent, &dispute.charge) {
-                (Some(pi), _) => pi.clone(),
-                (None, Some(charge)) => match client.charge(charge).await?.payment_intent {
-                    Some(pi) => pi,
-                    None => return Ok(Effect::Ignore),
-                },
-                (None, None) => return Ok(Effect::Ignore),
+            let Some(payment_ref) =
+                payment_intent_of(client, &dispute.payment_intent, &dispute.charge).await?
+            else {
+                return Ok(Effect::Ignore);
             };
             Ok(Effect::Dispute {
                 payment_ref,
@@ -158,6 +152,20 @@ async fn effect_of(
         // recorded as received and change nothing.
         _ => Ok(Effect::Ignore),
     }
+}
+
+/// The PaymentIntent a refund or dispute is about: named, or that of its
+/// charge (fetched); none for a charge made without one.
+async fn payment_intent_of(
+    client: &StripeClient,
+    payment_intent: &Option<String>,
+    charge: &Option<String>,
+) -> Result<Option<String>, HandleError> {
+    Ok(match (payment_intent, charge) {
+        (Some(pi), _) => Some(pi.clone()),
+        (None, Some(charge)) => client.charge(charge).await?.payment_intent,
+        (None, None) => None,
+    })
 }
 
 async fn checkout_session(

@@ -723,3 +723,29 @@ async fn two_events_recording_one_payment_at_once_make_one() {
         }
     }
 }
+
+/// A refund or dispute that names only its charge: the PaymentIntent is
+/// the charge's, fetched from Stripe.
+#[tokio::test]
+async fn a_refund_naming_only_its_charge_finds_its_payment() {
+    for h in Harness::all().await {
+        let w = World::new(&h.fake, "bycharge");
+        h.expect(&w.events[0], "processed").await;
+        let mut refund = refund(
+            &w.pi("re_x"),
+            &w.pi("pi_a"),
+            &w.pi("ch_a"),
+            700,
+            "succeeded",
+        );
+        refund["payment_intent"] = Value::Null;
+        h.expect(
+            &event(&w.pi("evt_x"), "refund.created", now(), false, refund),
+            "processed",
+        )
+        .await;
+        let a = h.payment_of(&w.pi("pi_a")).await.unwrap();
+        assert_eq!(a["amount_refunded"], 700, "{}", h.name());
+        assert_eq!(a["refunds"][0]["external_ref"], w.pi("re_x"));
+    }
+}

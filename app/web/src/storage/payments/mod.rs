@@ -17,3 +17,4 @@ pub use rows::{AuditEntry, ExportRow};
 pub(crate) use rows::{INSERT_COLUMNS, PAYMENT_COLUMNS, PaymentRow, metadata_json};
 #[cfg(test)]
 pub(crate) use writes::create;
+pub(crate) use writes::{RefundMade, apply_refund};

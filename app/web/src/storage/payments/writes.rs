@@ -11,8 +11,8 @@ use super::super::rollups::{self, Deltas, Subject};
 use super::super::{Store, StoreError};
 use super::rows::{INSERT_COLUMNS, PaymentRow, corrupt, metadata_json, select_payment};
 use crate::domain::{
-    MinorUnits, NewPayment, NewRefund, Payer, Payment, PaymentPatch, Refund, Status, Timestamp,
-    new_id, refund_amount,
+    MinorUnits, NewPayment, NewRefund, Payer, Payment, PaymentPatch, Refund, RefundReason, Status,
+    Timestamp, new_id, refund_amount,
 };
 
 /// How a caller records the response to what a write made.
@@ -265,6 +265,95 @@ async fn update(
     Ok(after)
 }
 
+/// A refund decided against its payment, to be written.
+pub(crate) struct RefundMade<'a> {
+    pub(crate) amount: i64,
+    pub(crate) reason: RefundReason,
+    /// The processor's id of the refund, when it went through one.
+    pub(crate) external_ref: Option<&'a str>,
+    /// When it was made (now, or the processor's time for its own refunds).
+    pub(crate) at: Timestamp,
+}
+
+/// Writes `made` against the locked payment `payment_id` (now `status`,
+/// `total` with `refunded` already given back): the conditional update that
+/// never lets refunds exceed the payment, the refund row, its rollups and
+/// its audit entry. Every refund, ours or the processor's, is written here.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn apply_refund(
+    tx: &mut Tx<'_>,
+    actor: &str,
+    payment_id: &str,
+    subject: &Subject<'_>,
+    status: Status,
+    total: i64,
+    refunded: i64,
+    made: &RefundMade<'_>,
+    now: Timestamp,
+) -> Result<Refund, TxError> {
+    let amount = made.amount;
+    let new_status = Status::after_refund(total, refunded + amount);
+    let updated = tx
+        .execute(
+            "UPDATE payments SET amount_refunded = amount_refunded + ?, status = ?, updated_at = ? \
+             WHERE id = ? AND amount_refunded + ? <= amount",
+            &[
+                amount.into(),
+                new_status.as_str().into(),
+                now.0.into(),
+                payment_id.into(),
+                amount.into(),
+            ],
+        )
+        .await?;
+    if updated != 1 {
+        return Err(StoreError::Conflict(
+            "the payment changed while refunding; the refund would exceed it".into(),
+        )
+        .into());
+    }
+    let refund = Refund {
+        id: new_id("re"),
+        object: "refund",
+        payment_id: payment_id.to_owned(),
+        amount,
+        reason: made.reason,
+        external_ref: made.external_ref.map(str::to_owned),
+        created_at: made.at,
+    };
+    tx.execute(
+        "INSERT INTO refunds (id, payment_id, amount, reason, external_ref, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+        &[
+            refund.id.as_str().into(),
+            payment_id.into(),
+            amount.into(),
+            refund.reason.as_str().into(),
+            made.external_ref.into(),
+            made.at.0.into(),
+        ],
+    )
+    .await?;
+    let mut deltas = Deltas::default();
+    deltas.refunded(subject, amount, made.at);
+    deltas.status_changed(subject, status, new_status);
+    rollups::apply(tx, &deltas).await?;
+    let mut details = json!({"refund": refund.id, "amount": amount, "reason": refund.reason,
+                             "status": [status, new_status]});
+    if let Some(external_ref) = made.external_ref {
+        details["external_ref"] = json!(external_ref);
+    }
+    let entry = AuditEntry {
+        at: now,
+        actor,
+        action: "refund.created",
+        subject: payment_id,
+        details,
+    };
+    audit::record(tx, &entry).await?;
+    Ok(refund)
+}
+
 /// The refund recorded with the processor's id `external_ref`, if any.
 async fn refund_by_external_ref(
     tx: &mut Tx<'_>,
@@ -313,62 +402,24 @@ async fn refund(
         new.amount.map(MinorUnits::get),
     )
     .map_err(|refusal| StoreError::Conflict(refusal.to_string()))?;
-    let new_status = Status::after_refund(row.amount, row.amount_refunded + amount);
-    let updated = tx
-        .execute(
-            "UPDATE payments SET amount_refunded = amount_refunded + ?, status = ?, updated_at = ? \
-             WHERE id = ? AND amount_refunded + ? <= amount",
-            &[
-                amount.into(),
-                new_status.as_str().into(),
-                now.0.into(),
-                payment_id.into(),
-                amount.into(),
-            ],
-        )
-        .await?;
-    if updated != 1 {
-        return Err(StoreError::Conflict(
-            "the payment changed while refunding; the refund would exceed it".into(),
-        )
-        .into());
-    }
-    let refund = Refund {
-        id: new_id("re"),
-        object: "refund",
-        payment_id: payment_id.to_owned(),
+    let made = RefundMade {
         amount,
         reason: new.reason(),
-        external_ref: external_ref.map(str::to_owned),
-        created_at: now,
+        external_ref,
+        at: now,
     };
-    tx.execute(
-        "INSERT INTO refunds (id, payment_id, amount, reason, external_ref, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
-        &[
-            refund.id.as_str().into(),
-            payment_id.into(),
-            amount.into(),
-            refund.reason.as_str().into(),
-            external_ref.into(),
-            now.0.into(),
-        ],
+    let refund = apply_refund(
+        tx,
+        actor,
+        payment_id,
+        &row.subject(),
+        status,
+        row.amount,
+        row.amount_refunded,
+        &made,
+        now,
     )
     .await?;
-    let mut deltas = Deltas::default();
-    deltas.refunded(&row.subject(), amount, now);
-    deltas.status_changed(&row.subject(), status, new_status);
-    rollups::apply(tx, &deltas).await?;
-    let details = json!({"refund": refund.id, "amount": amount, "reason": refund.reason,
-                         "status": [status, new_status]});
-    let entry = AuditEntry {
-        at: now,
-        actor,
-        action: "refund.created",
-        subject: payment_id,
-        details,
-    };
-    audit::record(tx, &entry).await?;
     if let Some(claim) = idempotency {
         idempotency::record(tx, claim, &record(&refund)).await?;
     }
