@@ -16,6 +16,7 @@ use crate::storage::accounts::{Role, Scope};
 use crate::storage::{ConnectOptions, Store, StoreError};
 use crate::telemetry::{self, LogFormat};
 
+mod campaign;
 mod serve;
 mod stripe;
 use serve::{demo, follow_database_url_file, healthcheck, secret_from, serve, serve_config};
@@ -84,6 +85,9 @@ pub enum Command {
     /// Stripe: recover missed events, compare Stripe's money with the ledger.
     #[command(subcommand)]
     Stripe(StripeCommand),
+    /// Campaigns: a goal, a match and an end for the donation page.
+    #[command(subcommand)]
+    Campaign(campaign::CampaignCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -479,6 +483,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Healthcheck(args) => healthcheck(&args.url, args.instance_id.as_ref()).await,
+        Command::Campaign(command) => {
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            campaign::run(&store, command).await
+        }
         Command::Stripe(command) => {
             let args = match command {
                 StripeCommand::Sync { stripe, .. } | StripeCommand::Reconcile { stripe, .. } => {

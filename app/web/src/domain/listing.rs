@@ -50,6 +50,7 @@ pub struct Filter {
     pub method: Option<Method>,
     pub currency: Option<Currency>,
     pub campaign: Option<String>,
+    pub donor_id: Option<String>,
     pub q: Option<String>,
     pub created_gte: Option<Timestamp>,
     pub created_lt: Option<Timestamp>,
@@ -87,6 +88,8 @@ pub struct RawListParams {
     pub currency: Option<String>,
     #[param(schema_with = query::campaign)]
     pub campaign: Option<String>,
+    #[param(schema_with = query::donor_id)]
+    pub donor_id: Option<String>,
     #[param(schema_with = query::q)]
     pub q: Option<String>,
     #[param(schema_with = query::created_gte)]
@@ -135,6 +138,24 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// An id of ours with `prefix` (`don`, `mem`): the prefix, `_`, and up to
+/// 40 characters in all of letters and digits.
+pub fn parse_object_id(s: &str, prefix: &str) -> Result<String, String> {
+    let ok = s.len() <= 40
+        && s.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .is_some_and(|rest| {
+                !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "must be an id such as {prefix}_0193…, at most 40 characters"
+        ))
+    }
+}
+
 /// Accepts an RFC 3339 timestamp or a plain date (midnight UTC).
 pub fn parse_instant(s: &str) -> Result<Timestamp, String> {
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
@@ -175,6 +196,8 @@ impl RawListParams {
                 .and_then(|s| check(e, "currency", Currency::parse(s).map_err(str::to_owned))),
             campaign: non_empty(&self.campaign)
                 .and_then(|s| check(e, "campaign", at_most(s, CampaignName::MAX_CHARS))),
+            donor_id: non_empty(&self.donor_id)
+                .and_then(|s| check(e, "donor_id", parse_object_id(s, "don"))),
             q: non_empty(&self.q).and_then(|s| check(e, "q", at_most(s, MAX_QUERY_CHARS))),
             created_gte: non_empty(&self.created_gte)
                 .and_then(|s| check(e, "created_gte", parse_instant(s))),

@@ -1,10 +1,13 @@
 //! The domain: money, payments, refunds and their validation. No HTTP, no SQL.
 
 pub mod access;
+pub mod campaign;
+pub mod donor;
 pub mod listing;
 pub mod money;
 mod names;
 pub mod payment;
+pub mod people;
 pub mod query;
 pub mod requests;
 pub mod summary;
@@ -12,6 +15,11 @@ pub mod validate;
 pub mod values;
 
 pub use access::{Role, Scope, Token, User};
+pub use campaign::{Campaign, CampaignInput, CampaignProgress, CampaignSpec, parse_slug};
+pub use donor::{
+    Donor, GiftTotals, Interval, Membership, MembershipStatus, email_key, mask_email,
+    monthly_amount, monthly_recurring_revenue,
+};
 pub use listing::{Cursor, Filter, ListRequest, Page, PageFrom, RawListParams};
 pub use money::{
     Currency, MAX_AMOUNT, exponent_of, format_amount, parse_major_units, to_major_units,

@@ -232,6 +232,10 @@ pub struct Payment {
     pub fee: Option<i64>,
     /// The dispute the payer opened with their bank, if any.
     pub dispute: Option<Dispute>,
+    /// The donor of the payer's email (`don_…`).
+    pub donor_id: Option<String>,
+    /// The membership whose renewal this payment is (`mem_…`), if any.
+    pub membership_id: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]

@@ -56,6 +56,15 @@ pub fn campaign() -> Schema {
     CampaignName::schema()
 }
 
+pub fn donor_id() -> Schema {
+    described(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^don_[A-Za-z0-9]{1,36}$")),
+        "Only this donor's payments.",
+    )
+}
+
 pub fn q() -> Schema {
     described(
         ObjectBuilder::new()
@@ -122,4 +131,17 @@ pub fn summary_currency() -> Schema {
         object.description = Some("Default USD.".into());
     }
     schema
+}
+
+pub fn membership_status() -> RefOr<Schema> {
+    Ref::from_schema_name("MembershipStatus").into()
+}
+
+pub fn donor_q() -> Schema {
+    described(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(MAX_QUERY_CHARS)),
+        "Matches the donor's id, or part of their name or email.",
+    )
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
+pub mod people;
 pub mod routes;
 pub mod webhook;
 
@@ -72,6 +73,10 @@ pub fn routes() -> routes::Routes {
         .patch("/api/v1/payments/{id}", api::update_payment)
         .post("/api/v1/payments/{id}/refunds", api::create_refund)
         .get("/api/v1/summary", api::summary)
+        .get("/api/v1/donors", people::list_donors)
+        .get("/api/v1/donors/{id}", people::get_donor)
+        .get("/api/v1/memberships", people::list_memberships)
+        .get("/api/v1/memberships/{id}", people::get_membership)
         .get("/api/v1/openapi.json", openapi::openapi_json)
         .get("/healthz", ops::healthz)
         .get("/readyz", ops::readyz)

@@ -24,6 +24,10 @@ use super::api;
         api::update_payment,
         api::create_refund,
         api::summary,
+        super::people::list_donors,
+        super::people::get_donor,
+        super::people::list_memberships,
+        super::people::get_membership,
     ),
     components(schemas(
         crate::domain::Payment,
@@ -32,6 +36,13 @@ use super::api;
         crate::domain::FieldError,
         super::error::Problem,
         api::PaymentList,
+        crate::domain::Donor,
+        crate::domain::GiftTotals,
+        crate::domain::Membership,
+        crate::domain::MembershipStatus,
+        crate::domain::Interval,
+        super::people::DonorList,
+        super::people::MembershipList,
         crate::domain::NewPayment,
         crate::domain::PaymentPatch,
         crate::domain::NewRefund,
@@ -41,6 +52,8 @@ use super::api;
         (name = "payments", description = "Reader payments"),
         (name = "refunds", description = "Money given back"),
         (name = "summary", description = "Totals from the daily rollups"),
+        (name = "donors", description = "Readers who have given, one per email"),
+        (name = "memberships", description = "Recurring gifts"),
     )
 )]
 pub struct ApiDoc;

@@ -42,6 +42,16 @@ impl Dialect {
         }
     }
 
+    /// A locking read that shares: sees rows other transactions committed
+    /// after this one's snapshot (MySQL), and, after an `INSERT IGNORE` met
+    /// the row (which takes a shared lock), does not ask for more.
+    pub fn for_share(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::MySql => " LOCK IN SHARE MODE",
+        }
+    }
+
     /// `INSERT` that silently skips a row whose key exists.
     pub fn insert_ignore(self) -> &'static str {
         match self {

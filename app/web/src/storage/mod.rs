@@ -8,9 +8,12 @@
 
 pub mod accounts;
 mod audit;
+pub mod campaigns;
 pub mod dialect;
+pub mod donors;
 mod exec;
 pub mod idempotency;
+pub mod memberships;
 pub mod payments;
 pub mod processor;
 mod release;

@@ -7,7 +7,9 @@
 use serde_json::json;
 
 use super::audit::{self, AuditEntry};
+use super::donors;
 use super::exec::Tx;
+use super::memberships::{self, SubscriptionState};
 use super::payments::{INSERT_COLUMNS, PAYMENT_COLUMNS, RefundMade, apply_refund, metadata_json};
 use super::retry::TxError;
 use super::rollups::{self, Deltas};
@@ -77,6 +79,8 @@ pub struct ProcessorPayment {
     pub campaign: Option<String>,
     pub fee: Option<i64>,
     pub subscription: Option<String>,
+    /// The subscription's current state, when the payment is a membership's.
+    pub membership: Option<SubscriptionState>,
     pub created_at: Timestamp,
 }
 
@@ -113,6 +117,8 @@ pub enum Effect {
         dispute: Dispute,
         at: Timestamp,
     },
+    /// Records the membership of a subscription or brings it up to date.
+    Membership(SubscriptionState),
 }
 
 /// A recent event, for the dashboard.
@@ -140,6 +146,7 @@ struct Current {
     created_at: i64,
     fee: Option<i64>,
     dispute_status: Option<Text>,
+    membership_id: Option<Text>,
 }
 
 impl Current {
@@ -150,6 +157,7 @@ impl Current {
             campaign: self.campaign.as_deref(),
             amount: self.amount,
             created_at: Timestamp(self.created_at),
+            recurring: self.membership_id.is_some(),
         }
     }
 
@@ -161,7 +169,7 @@ impl Current {
 }
 
 const CURRENT: &str = "SELECT id, amount, amount_refunded, currency, status, method, campaign, \
-     created_at, fee, dispute_status FROM payments WHERE external_ref = ?";
+     created_at, fee, dispute_status, membership_id FROM payments WHERE external_ref = ?";
 
 impl Store {
     /// Whether the event was already recorded (a cheap answer to a
@@ -274,6 +282,24 @@ async fn apply(
             dispute,
             at,
         } => dispute_changed(tx, payment_ref, dispute, *at, now).await?,
+        Effect::Membership(state) => {
+            let id = memberships::upsert(tx, state, now).await?;
+            let details = json!({"status": state.status, "amount": state.amount,
+                                 "currency": state.currency, "interval": state.interval,
+                                 "cancel_at_period_end": state.cancel_at_period_end});
+            audit::record(
+                tx,
+                &AuditEntry {
+                    at: now,
+                    actor: ACTOR,
+                    action: "membership.updated",
+                    subject: &id,
+                    details,
+                },
+            )
+            .await?;
+            Outcome::Processed
+        }
     };
     if outcome != Outcome::Processed {
         tx.execute(
@@ -300,9 +326,17 @@ async fn upsert_payment(
     // and concurrent inserts into one gap deadlock on MySQL.
     let id = new_id("pay");
     let metadata = Metadata::default();
+    let donor = donors::link(tx, &p.payer_email, &p.payer_name, p.created_at).await?;
+    if let Some(state) = &p.membership {
+        memberships::upsert(tx, state, now).await?;
+    }
+    let membership = match &p.subscription {
+        Some(sub) => memberships::of_subscription(tx, sub, &donor).await?,
+        None => None,
+    };
     let sql = format!(
-        "INSERT INTO payments ({INSERT_COLUMNS}, processor, fee, subscription) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO payments ({INSERT_COLUMNS}, processor, fee, subscription, membership_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     );
     let args = [
         id.as_str().into(),
@@ -319,9 +353,11 @@ async fn upsert_payment(
         metadata_json(&metadata).into(),
         p.created_at.0.into(),
         now.0.into(),
+        donor.as_str().into(),
         STRIPE.into(),
         p.fee.into(),
         p.subscription.as_deref().into(),
+        membership.as_deref().into(),
     ];
     match tx.execute(&sql, &args).await {
         // Recorded already (by another event about the same PaymentIntent,
@@ -337,6 +373,7 @@ async fn upsert_payment(
         campaign: p.campaign.as_deref(),
         amount: p.amount,
         created_at: p.created_at,
+        recurring: membership.is_some(),
     };
     let mut deltas = Deltas::default();
     deltas.created(&subject, p.status);

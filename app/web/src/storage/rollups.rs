@@ -1,9 +1,11 @@
 //! Daily and monthly rollups: how each write changes the totals that
-//! summaries read, and the statements that apply the changes. Dimensions: `total`, `status`, `method`, `campaign`.
+//! summaries read, and the statements that apply the changes. Dimensions: `total`, `status`, `method`, `campaign`, `recurring`.
 //!
 //! * `total`, `method`, `campaign`: count and gross of captured payments
 //!   (succeeded, partially or fully refunded) on the day they were created;
 //!   refunded amounts on the day of the refund.
+//! * `recurring`: the same for payments a membership made (recurring
+//!   revenue by month).
 //! * `status`: count and amount of payments by their current status, on the
 //!   day they were created.
 //! * `fee`: count and sum (in `gross`) of processor fees, on the day the
@@ -41,6 +43,8 @@ pub struct Subject<'a> {
     pub campaign: Option<&'a str>,
     pub amount: i64,
     pub created_at: Timestamp,
+    /// Made by a membership.
+    pub recurring: bool,
 }
 
 /// A set of changes, merged by key and applied in key order (a fixed lock
@@ -73,6 +77,9 @@ impl Deltas {
         self.add(s, "total", day, "", c);
         self.add(s, "method", day, s.method, c);
         self.add(s, "campaign", day, s.campaign.unwrap_or(NO_CAMPAIGN), c);
+        if s.recurring {
+            self.add(s, "recurring", day, "", c);
+        }
     }
 
     /// A payment recorded with `status`.
@@ -220,6 +227,7 @@ mod tests {
             campaign: None,
             amount: 1000,
             created_at: Timestamp(0),
+            recurring: false,
         }
     }
 

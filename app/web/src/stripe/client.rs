@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 
 use super::objects::{
     BalanceTransaction, Charge, Event, HasId, List, PaymentIntent, Refund, StripeErrorBody,
+    Subscription,
 };
 
 /// The API version every request asks for: the shape of the objects this
@@ -128,6 +129,12 @@ impl StripeClient {
         let path = format!("/v1/payment_intents/{}", path_segment(id)?);
         self.get(&path, &[("expand[]", "latest_charge.balance_transaction")])
             .await
+    }
+
+    /// `GET /v1/subscriptions/{id}`.
+    pub async fn subscription(&self, id: &str) -> Result<Subscription, StripeError> {
+        let path = format!("/v1/subscriptions/{}", path_segment(id)?);
+        self.get(&path, &[]).await
     }
 
     /// `GET /v1/charges/{id}` with its balance transaction expanded.

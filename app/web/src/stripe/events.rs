@@ -9,8 +9,14 @@
 use serde::de::DeserializeOwned;
 
 use super::client::{StripeClient, StripeError};
-use super::objects::{CheckoutSession, Dispute, Event, Invoice, PaymentIntent, Refund};
-use crate::domain::{self, CampaignName, DisputeStatus, Method, RefundReason, Status, Timestamp};
+use super::objects::{
+    CheckoutSession, Dispute, Event, Invoice, PaymentIntent, Refund, Subscription,
+};
+use crate::domain::{
+    self, CampaignName, DisputeStatus, Interval, MembershipStatus, Method, RefundReason, Status,
+    Timestamp,
+};
+use crate::storage::memberships::SubscriptionState;
 use crate::storage::processor::{
     Effect, EventRecord, Outcome, ProcessorPayment, ProcessorRefund, Source,
 };
@@ -148,8 +154,27 @@ async fn effect_of(
             let invoice: Invoice = object(event, "invoice")?;
             invoice_paid(client, &invoice).await
         }
-        // Memberships (DESIGN §13) follow these; until then they are
-        // recorded as received and change nothing.
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted" => {
+            let sub: Subscription = object(event, "subscription")?;
+            // The current state, not the event's snapshot: events come in
+            // any order. A subscription Stripe no longer has is as the
+            // event shows it.
+            let current = match client.subscription(&sub.id).await {
+                Err(StripeError::NotFound(_)) => sub,
+                other => other?,
+            };
+            Ok(membership_effect(&current, None))
+        }
+        "invoice.payment_failed" => {
+            let invoice: Invoice = object(event, "invoice")?;
+            let Some(sub) = invoice.subscription_id() else {
+                return Ok(Effect::Ignore);
+            };
+            let current = client.subscription(sub).await?;
+            Ok(membership_effect(&current, None))
+        }
         _ => Ok(Effect::Ignore),
     }
 }
@@ -172,7 +197,30 @@ async fn checkout_session(
     client: &StripeClient,
     session: &CheckoutSession,
 ) -> Result<Effect, HandleError> {
-    // Subscription sessions are paid by invoices (`invoice.paid`).
+    // A subscription session starts a membership (its member is the
+    // session's customer); its payments are the invoices (`invoice.paid`).
+    if session.mode == "subscription" {
+        let Some(sub) = session.subscription_id() else {
+            return Ok(Effect::Ignore);
+        };
+        let current = client.subscription(sub).await?;
+        let member = session.customer_details.as_ref().and_then(|d| {
+            let email = d.email.clone().filter(|e| !e.trim().is_empty())?;
+            let name = d
+                .name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| email.clone());
+            Some((email, name))
+        });
+        let mut effect = membership_effect(&current, member);
+        if let Effect::Membership(state) = &mut effect
+            && state.campaign.is_none()
+        {
+            state.campaign = metadata_campaign(&session.metadata);
+        }
+        return Ok(effect);
+    }
     if session.mode != "payment" {
         return Ok(Effect::Ignore);
     }
@@ -195,12 +243,7 @@ async fn checkout_session(
         .or_else(|| billing.and_then(|b| b.name.clone()))
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| email.clone());
-    let campaign = session
-        .metadata
-        .as_ref()
-        .and_then(|m| m.get("campaign"))
-        .and_then(|c| c.as_str())
-        .and_then(campaign_name);
+    let campaign = metadata_campaign(&session.metadata);
     let currency = session.currency.as_deref().unwrap_or(&pi.currency);
     Ok(Effect::Payment(ProcessorPayment {
         external_ref: pi.id.clone(),
@@ -213,6 +256,7 @@ async fn checkout_session(
         campaign,
         fee: fee_of(&pi),
         subscription: None,
+        membership: None,
         created_at: Timestamp(pi.created.saturating_mul(1_000_000)),
     }))
 }
@@ -231,6 +275,23 @@ async fn invoice_paid(client: &StripeClient, invoice: &Invoice) -> Result<Effect
         .clone()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| email.clone());
+    // The membership as it is now, so that the payment can be linked to it
+    // even when the subscription's own events come later.
+    let membership = match invoice.subscription_id() {
+        Some(sub) => {
+            let member = (!email.trim().is_empty()).then(|| (email.clone(), name.clone()));
+            // A subscription Stripe does not have (any more): the payment
+            // is recorded all the same, and linked when its membership is.
+            match client.subscription(sub).await {
+                Err(StripeError::NotFound(_)) => None,
+                other => match membership_effect(&other?, member) {
+                    Effect::Membership(state) => Some(state),
+                    _ => None,
+                },
+            }
+        }
+        None => None,
+    };
     Ok(Effect::Payment(ProcessorPayment {
         external_ref: pi
             .as_ref()
@@ -246,8 +307,56 @@ async fn invoice_paid(client: &StripeClient, invoice: &Invoice) -> Result<Effect
         campaign: invoice.campaign().and_then(campaign_name),
         fee: pi.as_ref().and_then(fee_of),
         subscription: invoice.subscription_id().map(str::to_owned),
+        membership,
         created_at: Timestamp(invoice.created.saturating_mul(1_000_000)),
     }))
+}
+
+fn metadata_campaign(metadata: &Option<serde_json::Value>) -> Option<String> {
+    metadata
+        .as_ref()
+        .and_then(|m| m.get("campaign"))
+        .and_then(|c| c.as_str())
+        .and_then(campaign_name)
+}
+
+/// The membership a subscription is now: its first item's price is the
+/// gift (times its quantity), its interval the renewal. A subscription this
+/// ledger cannot read as a membership (no price, an interval other than a
+/// month or a year, a status Stripe added later) changes nothing.
+pub fn membership_effect(sub: &Subscription, member: Option<(String, String)>) -> Effect {
+    let Some(item) = sub.items.data.first() else {
+        return Effect::Ignore;
+    };
+    let Some(price) = &item.price else {
+        return Effect::Ignore;
+    };
+    let interval = match price.recurring.as_ref() {
+        Some(r) if r.interval == "month" && r.interval_count == 1 => Interval::Month,
+        Some(r) if r.interval == "year" && r.interval_count == 1 => Interval::Year,
+        Some(r) if r.interval == "month" && r.interval_count == 12 => Interval::Year,
+        _ => return Effect::Ignore,
+    };
+    let (Some(unit), Some(status)) = (
+        price.unit_amount,
+        MembershipStatus::from_subscription(&sub.status),
+    ) else {
+        return Effect::Ignore;
+    };
+    let seconds = |s: i64| Timestamp(s.saturating_mul(1_000_000));
+    Effect::Membership(SubscriptionState {
+        external_ref: sub.id.clone(),
+        amount: unit.saturating_mul(item.quantity.unwrap_or(1).max(1)),
+        currency: price.currency.to_ascii_uppercase(),
+        interval,
+        status,
+        campaign: metadata_campaign(&sub.metadata),
+        cancel_at_period_end: sub.cancel_at_period_end,
+        started_at: seconds(sub.start_date.unwrap_or(sub.created)),
+        canceled_at: sub.canceled_at.map(seconds),
+        current_period_end: item.current_period_end.map(seconds),
+        member,
+    })
 }
 
 /// A campaign name the ledger can store, or none.

@@ -101,6 +101,57 @@ pub struct CheckoutSession {
     #[serde(default)]
     pub metadata: Option<Value>,
     pub created: i64,
+    /// For `mode=subscription`: the subscription it started.
+    #[serde(default)]
+    pub subscription: Option<Value>,
+}
+
+impl CheckoutSession {
+    pub fn subscription_id(&self) -> Option<&str> {
+        self.subscription.as_ref().and_then(id_of)
+    }
+}
+
+/// The parts of a subscription a membership follows. Since API version
+/// 2025-03-31 the period is on each item, not on the subscription.
+#[derive(Debug, Deserialize)]
+pub struct Subscription {
+    pub id: String,
+    pub status: String,
+    pub currency: String,
+    #[serde(default)]
+    pub cancel_at_period_end: bool,
+    pub canceled_at: Option<i64>,
+    pub start_date: Option<i64>,
+    pub created: i64,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    pub items: List<SubscriptionItem>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SubscriptionItem {
+    pub price: Option<Price>,
+    pub quantity: Option<i64>,
+    pub current_period_end: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Price {
+    pub unit_amount: Option<i64>,
+    pub currency: String,
+    pub recurring: Option<Recurring>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Recurring {
+    pub interval: String,
+    #[serde(default = "one")]
+    pub interval_count: i64,
+}
+
+fn one() -> i64 {
+    1
 }
 
 #[derive(Debug, Deserialize)]

@@ -313,18 +313,17 @@ impl World {
                 ),
             ),
         );
-        ev(
-            "customer.subscription.created",
-            subscription(
-                &id("sub_d"),
-                &id("cus_d"),
-                "active",
-                1500,
-                "usd",
-                "month",
-                t + 2_592_000,
-            ),
+        let sub = subscription(
+            &id("sub_d"),
+            &id("cus_d"),
+            "active",
+            1500,
+            "usd",
+            "month",
+            t + 2_592_000,
         );
+        fake.put(sub.clone());
+        ev("customer.subscription.created", sub);
         World {
             tag: tag.to_owned(),
             events,
@@ -410,6 +409,39 @@ pub(super) async fn assert_world_ledger(h: &Harness, w: &World) {
     );
     assert_eq!(d["fee"], 74);
     assert_eq!(d["payer"]["name"], "Di Monthly");
+    // D is a membership's first invoice: one membership, whichever of the
+    // invoice and the subscription came first, with D's donor.
+    let members = h.app.get("/api/v1/memberships?limit=100").await.json;
+    let mine: Vec<&Value> = members["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["external_ref"] == w.pi("sub_d"))
+        .collect();
+    assert_eq!(mine.len(), 1, "{who}: {members}");
+    let m = mine[0];
+    assert_eq!(
+        (&m["amount"], &m["currency"], &m["interval"], &m["status"]),
+        (
+            &json!(1500),
+            &json!("USD"),
+            &json!("month"),
+            &json!("active")
+        ),
+        "{who}: {m}"
+    );
+    assert_eq!(d["membership_id"], m["id"], "{who}");
+    assert_eq!(m["donor_id"], d["donor_id"], "{who}");
+    let donor = h
+        .app
+        .get(&format!(
+            "/api/v1/donors/{}",
+            d["donor_id"].as_str().unwrap()
+        ))
+        .await
+        .json;
+    assert_eq!(donor["email"], "di@example.org", "{who}: {donor}");
+    assert_eq!(donor["memberships"][0]["id"], m["id"]);
 
     let e = h.payment_of(&w.pi("pi_e")).await.expect("payment E");
     assert_eq!(e["method"], "paypal");
@@ -425,9 +457,7 @@ pub(super) async fn assert_world_ledger(h: &Harness, w: &World) {
 pub(super) fn first_outcome(e: &Value) -> &'static str {
     let kind = e["type"].as_str().unwrap();
     let object = &e["data"]["object"];
-    if kind.starts_with("customer.subscription")
-        || (kind.starts_with("refund.") && object["status"] != "succeeded")
-    {
+    if kind.starts_with("refund.") && object["status"] != "succeeded" {
         "ignored"
     } else {
         "processed"

@@ -32,6 +32,8 @@ pub struct PaymentsForm {
     #[serde(skip_serializing_if = "String::is_empty")]
     campaign: String,
     #[serde(skip_serializing_if = "String::is_empty")]
+    donor_id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     created_gte: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     created_lt: String,
@@ -73,6 +75,7 @@ impl PaymentsForm {
             method: opt(&self.method),
             currency: opt(&self.currency).map(|c| c.to_uppercase()),
             campaign: opt(&self.campaign),
+            donor_id: opt(&self.donor_id),
             created_gte: opt(&self.created_gte),
             created_lt: opt(&self.created_lt),
             ..RawListParams::default()

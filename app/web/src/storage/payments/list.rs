@@ -19,6 +19,7 @@ fn where_clause<'a>(d: Dialect, f: &'a Filter, args: &mut Vec<Arg<'a>>) -> Strin
     eq("method", f.method.map(|m| m.as_str()), args);
     eq("currency", f.currency.map(|c| c.code()), args);
     eq("campaign", f.campaign.as_deref(), args);
+    eq("donor_id", f.donor_id.as_deref(), args);
     let mut cmp = |column: &str, op: &str, value: Option<i64>, args: &mut Vec<Arg<'a>>| {
         if let Some(v) = value {
             clauses.push(format!("{column} {op} ?"));

@@ -14,7 +14,7 @@ pub use super::idempotency::{
 pub use super::seed::SeedPayment;
 pub use crate::domain::Page;
 pub use rows::{AuditEntry, ExportRow};
-pub(crate) use rows::{INSERT_COLUMNS, PAYMENT_COLUMNS, PaymentRow, metadata_json};
+pub(crate) use rows::{INSERT_COLUMNS, PAYMENT_COLUMNS, PaymentRow, corrupt, metadata_json};
 #[cfg(test)]
 pub(crate) use writes::create;
 pub(crate) use writes::{RefundMade, apply_refund};

@@ -16,13 +16,13 @@ macro_rules! recorded_columns {
 }
 
 /// The columns every insert writes (a seeded or API payment has nothing else).
-pub(crate) const INSERT_COLUMNS: &str = recorded_columns!();
+pub(crate) const INSERT_COLUMNS: &str = concat!(recorded_columns!(), ", donor_id");
 
 /// The columns a payment is read with: the recorded ones, then what a
 /// processor adds.
 pub(crate) const PAYMENT_COLUMNS: &str = concat!(
     recorded_columns!(),
-    ", processor, fee, dispute_status, dispute_amount, dispute_reason"
+    ", processor, fee, dispute_status, dispute_amount, dispute_reason, donor_id, membership_id"
 );
 
 /// The SELECT of one payment by id; `lock` takes its row lock for a
@@ -56,6 +56,8 @@ pub(crate) struct PaymentRow {
     pub(crate) dispute_status: Option<Text>,
     pub(crate) dispute_amount: Option<i64>,
     dispute_reason: Option<Text>,
+    donor_id: Option<Text>,
+    pub(crate) membership_id: Option<Text>,
 }
 
 // By position, not by name: exports decode millions of rows, and a lookup
@@ -88,6 +90,8 @@ where
             dispute_status: row.try_get(16)?,
             dispute_amount: row.try_get(17)?,
             dispute_reason: row.try_get(18)?,
+            donor_id: row.try_get(19)?,
+            membership_id: row.try_get(20)?,
         })
     }
 }
@@ -140,6 +144,8 @@ impl PaymentRow {
             processor,
             fee: self.fee,
             dispute,
+            donor_id: self.donor_id.map(String::from),
+            membership_id: self.membership_id.map(String::from),
             created_at: Timestamp(self.created_at),
             updated_at: Timestamp(self.updated_at),
             refunds: None,
@@ -154,6 +160,7 @@ impl PaymentRow {
             campaign: self.campaign.as_deref(),
             amount: self.amount,
             created_at: Timestamp(self.created_at),
+            recurring: self.membership_id.is_some(),
         }
     }
 }

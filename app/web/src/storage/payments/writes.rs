@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::super::audit::{self, AuditEntry};
+use super::super::donors;
 use super::super::exec::Tx;
 use super::super::idempotency::{self, IdempotencyClaim, Idempotent, RecordedResponse};
 use super::super::retry::TxError;
@@ -135,12 +136,17 @@ pub(crate) async fn create(
         processor: None,
         fee: None,
         dispute: None,
+        donor_id: None,
+        membership_id: None,
         created_at,
         updated_at: now,
         refunds: None,
     };
+    let mut payment = payment;
+    let donor = donors::link(tx, &payment.payer.email, &payment.payer.name, created_at).await?;
+    payment.donor_id = Some(donor);
     let sql = format!(
-        "INSERT INTO payments ({INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO payments ({INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     );
     let args = [
         payment.id.as_str().into(),
@@ -157,6 +163,7 @@ pub(crate) async fn create(
         metadata_json(&payment.metadata).into(),
         created_at.0.into(),
         now.0.into(),
+        payment.donor_id.as_deref().into(),
     ];
     match tx.execute(&sql, &args).await {
         Err(e) if tx.dialect().is_unique_violation(&e) => {
@@ -174,6 +181,7 @@ pub(crate) async fn create(
         campaign: payment.campaign.as_deref(),
         amount: payment.amount,
         created_at,
+        recurring: false,
     };
     deltas.created(&subject, payment.status);
     rollups::apply(tx, &deltas).await?;
