@@ -1,6 +1,8 @@
 -- wrk script: GET /api/v1/payments/{id}, cycling through the ids listed in
 -- the file named by BENCH_IDS_FILE (one per line), each thread from its own
--- offset. The bearer token comes from wrk's -H option (wrk.headers).
+-- offset. BENCH_PATH_PREFIX replaces /api/v1/payments/ (another object's
+-- path: /api/v1/donors/, /donors/). The bearer token or session cookie
+-- comes from wrk's -H option (wrk.headers).
 
 local threads = 0
 
@@ -11,6 +13,7 @@ end
 
 local ids = {}
 local next_index = 1
+local prefix = os.getenv("BENCH_PATH_PREFIX") or "/api/v1/payments/"
 
 function init(args)
   local path = os.getenv("BENCH_IDS_FILE")
@@ -31,5 +34,5 @@ end
 function request()
   local id = ids[next_index]
   next_index = next_index % #ids + 1
-  return wrk.format("GET", "/api/v1/payments/" .. id)
+  return wrk.format("GET", prefix .. id)
 end

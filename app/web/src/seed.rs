@@ -12,8 +12,11 @@ use fake::rand::rngs::StdRng;
 use fake::rand::{RngExt, SeedableRng};
 
 use crate::domain::{Currency, Metadata, Method, RefundReason, Status, Timestamp};
+
+mod members;
 use crate::storage::seed::SeedPayment;
 use crate::storage::{Store, StoreError};
+pub use members::seed_memberships;
 
 const DAY_MICROS: i64 = 86_400_000_000;
 /// Payments per transaction. Large transactions are what makes bulk loading
@@ -43,6 +46,13 @@ fn seeded_id(rng: &mut StdRng, prefix: &str, at: Timestamp) -> String {
     format!("{prefix}_{}", uuid.simple())
 }
 
+fn clean(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_lowercase()
+}
+
 fn alnum(rng: &mut StdRng, len: usize) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     (0..len)
@@ -57,6 +67,10 @@ pub struct Generator {
     days: i64,
     serial: u64,
     count: u64,
+    /// Draw payers from this many donors (each always the same name and
+    /// email) instead of a new payer for nearly every payment.
+    donors: Option<u64>,
+    seed: u64,
 }
 
 impl Generator {
@@ -70,7 +84,25 @@ impl Generator {
             days: i64::from(days.max(1)),
             serial: 0,
             count: count.max(1),
+            donors: None,
+            seed,
         }
+    }
+
+    /// Payers drawn from `donors` people (for benchmarks of donor pages).
+    pub fn with_donors(mut self, donors: Option<u64>) -> Self {
+        self.donors = donors.filter(|n| *n > 0);
+        self
+    }
+
+    /// The name and email of donor `k` of this seed: always the same.
+    fn donor(&self, k: u64) -> (String, String, String) {
+        let mut rng = StdRng::seed_from_u64(self.seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let first: String = FirstName().fake_with_rng(&mut rng);
+        let last: String = LastName().fake_with_rng(&mut rng);
+        let domain = ["example.org", "example.com", "example.net"][(k % 3) as usize];
+        let email = format!("{}.{}{k}@{domain}", clean(&first), clean(&last));
+        (first, last, email)
     }
 
     pub fn next_payment(&mut self) -> SeedPayment {
@@ -81,24 +113,29 @@ impl Generator {
         let slot = (self.serial as i64 - 1).min(self.count as i64 - 1);
         let created_at = Timestamp(self.anchor.0 - span + slot * step + rng.random_range(0..step));
         let date = created_at.to_datetime();
-        let first: String = FirstName().fake_with_rng(rng);
-        let last: String = LastName().fake_with_rng(rng);
-        let clean = |s: &str| {
-            s.chars()
-                .filter(char::is_ascii_alphanumeric)
-                .collect::<String>()
-                .to_lowercase()
+        let (first, last, email) = match self.donors {
+            Some(n) => {
+                let k = self.rng.random_range(0..n);
+                self.donor(k)
+            }
+            None => {
+                let rng = &mut self.rng;
+                let first: String = FirstName().fake_with_rng(rng);
+                let last: String = LastName().fake_with_rng(rng);
+                let domain = weighted(
+                    rng,
+                    &[(5, "example.org"), (3, "example.com"), (2, "example.net")],
+                );
+                let email = format!(
+                    "{}.{}{}@{domain}",
+                    clean(&first),
+                    clean(&last),
+                    self.serial % 1000
+                );
+                (first, last, email)
+            }
         };
-        let domain = weighted(
-            rng,
-            &[(5, "example.org"), (3, "example.com"), (2, "example.net")],
-        );
-        let email = format!(
-            "{}.{}{}@{domain}",
-            clean(&first),
-            clean(&last),
-            self.serial % 1000
-        );
+        let rng = &mut self.rng;
 
         let method = weighted(
             rng,
@@ -232,6 +269,7 @@ impl Generator {
             metadata,
             created_at,
             refunds,
+            membership_id: None,
         }
     }
 }
@@ -258,7 +296,18 @@ pub async fn seed(
     seed: u64,
     days: u32,
 ) -> Result<SeedReport, StoreError> {
-    seed_in_batches(store, count, seed, days, BATCH).await
+    seed_in_batches(store, count, seed, days, BATCH, None).await
+}
+
+/// [`seed`] with payers drawn from `donors` people.
+pub async fn seed_with_donors(
+    store: &Store,
+    count: u64,
+    seed: u64,
+    days: u32,
+    donors: Option<u64>,
+) -> Result<SeedReport, StoreError> {
+    seed_in_batches(store, count, seed, days, BATCH, donors).await
 }
 
 /// [`seed`] with another batch size (tests use small ones to run several).
@@ -268,11 +317,12 @@ pub async fn seed_in_batches(
     seed: u64,
     days: u32,
     batch_size: usize,
+    donors: Option<u64>,
 ) -> Result<SeedReport, StoreError> {
     let batch_size = batch_size.max(1);
     // Anchored to the start of today (UTC): the same seed gives the same rows all day.
     let anchor = Timestamp(Timestamp::now().0.div_euclid(DAY_MICROS) * DAY_MICROS);
-    let mut generator = Generator::new(seed, anchor, days, count);
+    let mut generator = Generator::new(seed, anchor, days, count).with_donors(donors);
     let progress = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(count);
         bar.set_style(

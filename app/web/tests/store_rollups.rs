@@ -90,7 +90,7 @@ async fn recompute(store: &Store, currency: &str) -> Expected {
 async fn a_batch_over_many_days_loads_and_adds_up() {
     for db in databases().await {
         let store = &db.store;
-        let report = payments::seed::seed_in_batches(store, 8000, 5, 3000, 8000)
+        let report = payments::seed::seed_in_batches(store, 8000, 5, 3000, 8000, None)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", db.name));
         assert_eq!(report.payments, 8000);
@@ -119,7 +119,7 @@ async fn rollups_agree_with_the_rows_after_seeding_and_writes() {
         let store = &db.store;
         // Three batches, two of them in flight at once; SQLite splits each
         // into two statements (at most 32,766 placeholders per statement).
-        let report = payments::seed::seed_in_batches(store, 6000, 11, 60, 2500)
+        let report = payments::seed::seed_in_batches(store, 6000, 11, 60, 2500, None)
             .await
             .unwrap();
         assert_eq!(report.payments, 6000);

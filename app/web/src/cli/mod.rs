@@ -227,6 +227,10 @@ pub struct SeedArgs {
     /// Do nothing when the database already has payments.
     #[arg(long, env = "PAYMENTS_IF_EMPTY")]
     pub if_empty: bool,
+    /// Draw payers from this many donors (each with one name and email),
+    /// instead of a new payer for nearly every payment.
+    #[arg(long, env = "PAYMENTS_DONORS", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub donors: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -381,7 +385,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 println!("the database already has payments; nothing seeded");
                 return Ok(());
             }
-            let report = seed::seed(&store, args.count, args.seed, args.days).await?;
+            let report =
+                seed::seed_with_donors(&store, args.count, args.seed, args.days, args.donors)
+                    .await?;
             println!(
                 "seeded {} payments ({} refunds) in {:.1} s ({:.0} payments/s)",
                 report.payments,

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::{
     Cli, CliError, DEMO_ADMIN_EMAIL, DEMO_DATABASE_URL, DEMO_PAYMENTS, ServeArgs, StripeArgs,
 };
+use crate::domain::CampaignInput;
 use crate::server::{self, Application, ServeConfig};
 use crate::storage::accounts::{Role, Scope};
 use crate::storage::{Store, StoreError};
@@ -220,11 +221,13 @@ pub(super) async fn demo(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     if !store.has_payments().await? {
         eprintln!("seeding {DEMO_PAYMENTS} dummy payments…");
         let report = seed::seed(&store, DEMO_PAYMENTS, 42, 400).await?;
+        let renewals = seed::seed_memberships(&store, DEMO_MEMBERSHIPS, 42).await?;
         eprintln!(
-            "seeded {} payments in {:.1} s",
+            "seeded {} payments and {DEMO_MEMBERSHIPS} memberships ({renewals} renewals) in {:.1} s",
             report.payments, report.seconds
         );
     }
+    demo_campaigns(&store).await?;
     let password = passwords::generate_password();
     let hash = passwords::hash_password(&password).map_err(CliError::failed)?;
     match store
@@ -244,6 +247,63 @@ pub(super) async fn demo(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         "\nPayments demo is ready.\n  Dashboard:  http://{{addr}}/\n  Login:      {DEMO_ADMIN_EMAIL} / {password}\n  API token:  {secret} (write scope)\n  Try:        curl -H 'Authorization: Bearer {secret}' 'http://{{addr}}/api/v1/payments?limit=3'\n  Stop with Ctrl-C.\n"
     );
     serve(store, config, Some(banner)).await
+}
+
+/// The demo's memberships: enough for the overview's figures and chart.
+const DEMO_MEMBERSHIPS: usize = 600;
+
+/// Two campaigns matching the seeded payments' campaign values: this year's
+/// year-end drive with a goal and a match, and the spring drive, ended.
+async fn demo_campaigns(store: &Store) -> Result<(), CliError> {
+    let today = chrono::Utc::now().date_naive();
+    let year = today.format("%Y").to_string();
+    let next_year = (today
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap_or(2026)
+        + 1)
+    .to_string();
+    let year_end = format!("{year}-year-end");
+    let spring = format!("{year}-spring-drive");
+    let ends = format!("{next_year}-01-01");
+    let spring_ends = format!("{year}-06-01");
+    let campaigns = [
+        (
+            year_end.as_str(),
+            CampaignInput {
+                name: "Year-end drive: every gift matched",
+                goal: Some("250000"),
+                currency: Some("USD"),
+                match_ratio: Some("1"),
+                match_cap: Some("50000"),
+                ends: Some(ends.as_str()),
+            },
+        ),
+        (
+            spring.as_str(),
+            CampaignInput {
+                name: "Spring member drive",
+                goal: Some("40000"),
+                currency: Some("USD"),
+                ends: Some(spring_ends.as_str()),
+                ..CampaignInput::default()
+            },
+        ),
+    ];
+    for (slug, input) in campaigns {
+        if store.campaign(slug).await?.is_some() {
+            continue;
+        }
+        let spec = input
+            .parse()
+            .map_err(|e| CliError::failed(format!("the demo campaign {slug}: {e:?}")))?;
+        match store.create_campaign("demo", slug, &spec).await {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 pub(super) async fn healthcheck(

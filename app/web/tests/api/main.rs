@@ -10,4 +10,5 @@ use serde_json::{Value, json};
 
 mod document;
 mod listing;
+mod people;
 mod recording;
