@@ -17,6 +17,11 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/v1/openapi.json"), // the public API description
     ("GET", "/static/app.css"),      // the stylesheet the login page needs; no data
     ("POST", "/webhooks/stripe"),    // Stripe's events, authenticated by their signature
+    ("GET", "/donate"),              // the public donation form
+    ("POST", "/donate"),             // giving (CSRF-protected, rate-limited, stores nothing)
+    ("GET", "/donate/thanks"),       // where Checkout returns the reader; a masked email at most
+    ("GET", "/static/donate.css"),   // the public pages' stylesheet; no data
+    ("GET", "/static/donate.js"),    // the donation form's optional script; no data
 ];
 
 #[tokio::test]

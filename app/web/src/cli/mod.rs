@@ -175,6 +175,72 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub stripe: StripeArgs,
+
+    #[command(flatten)]
+    pub donations: DonationArgs,
+}
+
+/// The public donation page (`/donate`). Amounts are in major units of the
+/// donation's currency.
+#[derive(Debug, Args)]
+pub struct DonationArgs {
+    /// The one-time amounts offered, comma-separated.
+    #[arg(
+        long,
+        env = "PAYMENTS_DONATION_PRESETS_ONCE",
+        default_value = "10,25,50,100,250"
+    )]
+    pub donation_presets_once: String,
+
+    /// The monthly amounts offered, comma-separated.
+    #[arg(
+        long,
+        env = "PAYMENTS_DONATION_PRESETS_MONTHLY",
+        default_value = "5,10,15,25,50"
+    )]
+    pub donation_presets_monthly: String,
+
+    /// The yearly amounts offered, comma-separated.
+    #[arg(
+        long,
+        env = "PAYMENTS_DONATION_PRESETS_YEARLY",
+        default_value = "50,100,250,500,1000"
+    )]
+    pub donation_presets_yearly: String,
+
+    /// The processor's fee, the percentage part, which a reader may cover.
+    #[arg(long, env = "PAYMENTS_DONATION_FEE_PERCENT", default_value = "2.2")]
+    pub donation_fee_percent: String,
+
+    /// The processor's fee, the fixed part.
+    #[arg(long, env = "PAYMENTS_DONATION_FEE_FIXED", default_value = "0.30")]
+    pub donation_fee_fixed: String,
+
+    /// The smallest gift.
+    #[arg(long, env = "PAYMENTS_DONATION_MIN", default_value = "1")]
+    pub donation_min: String,
+
+    /// The largest gift.
+    #[arg(long, env = "PAYMENTS_DONATION_MAX", default_value = "100000")]
+    pub donation_max: String,
+
+    /// Currencies accepted, comma-separated; the first is the default (the
+    /// page offers a choice only when there are several).
+    #[arg(long, env = "PAYMENTS_DONATION_CURRENCIES", default_value = "USD")]
+    pub donation_currencies: String,
+
+    /// The organisation's name, in the public pages' titles and on Checkout.
+    #[arg(long, env = "PAYMENTS_ORG_NAME", default_value = "The Markup")]
+    pub org_name: String,
+
+    /// The origin of Stripe Checkout's pages, which the donation form is
+    /// allowed to go to.
+    #[arg(
+        long,
+        env = "PAYMENTS_STRIPE_CHECKOUT_ORIGIN",
+        default_value = "https://checkout.stripe.com"
+    )]
+    pub stripe_checkout_origin: String,
 }
 
 /// Stripe's configuration (DESIGN §12). Without a secret key the service

@@ -7,9 +7,13 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{
-    Cli, CliError, DEMO_ADMIN_EMAIL, DEMO_DATABASE_URL, DEMO_PAYMENTS, ServeArgs, StripeArgs,
+    Cli, CliError, DEMO_ADMIN_EMAIL, DEMO_DATABASE_URL, DEMO_PAYMENTS, DonationArgs, ServeArgs,
+    StripeArgs,
 };
 use crate::domain::CampaignInput;
+use crate::domain::donation::{
+    DonationConfig, FeeRate, MajorAmount, Presets, parse_currencies, parse_presets,
+};
 use crate::server::{self, Application, ServeConfig};
 use crate::storage::accounts::{Role, Scope};
 use crate::storage::{Store, StoreError};
@@ -145,6 +149,52 @@ fn public_url(url: &str) -> Result<String, CliError> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
+/// The donation page's configuration from its flags, checked as a whole.
+pub(super) fn donation_config(args: &DonationArgs) -> Result<DonationConfig, CliError> {
+    fn flag(name: &'static str) -> impl Fn(String) -> CliError {
+        move |e| CliError::usage(format!("--{name}: {e}"))
+    }
+    let config = DonationConfig {
+        org_name: args.org_name.trim().to_owned(),
+        presets: Presets {
+            once: parse_presets(&args.donation_presets_once)
+                .map_err(flag("donation-presets-once"))?,
+            monthly: parse_presets(&args.donation_presets_monthly)
+                .map_err(flag("donation-presets-monthly"))?,
+            yearly: parse_presets(&args.donation_presets_yearly)
+                .map_err(flag("donation-presets-yearly"))?,
+        },
+        fee: FeeRate::new(&args.donation_fee_percent, &args.donation_fee_fixed)
+            .map_err(flag("donation-fee-percent/--donation-fee-fixed"))?,
+        min: MajorAmount::parse(&args.donation_min).map_err(flag("donation-min"))?,
+        max: MajorAmount::parse(&args.donation_max).map_err(flag("donation-max"))?,
+        currencies: parse_currencies(&args.donation_currencies)
+            .map_err(flag("donation-currencies"))?,
+        checkout_origin: origin(&args.stripe_checkout_origin)?,
+    };
+    config.check().map_err(CliError::usage)
+}
+
+/// `--stripe-checkout-origin`: `scheme://host[:port]`, nothing after it.
+fn origin(text: &str) -> Result<String, CliError> {
+    let bad = || {
+        CliError::usage(format!(
+            "--stripe-checkout-origin {text:?} must be an origin such as https://checkout.stripe.com"
+        ))
+    };
+    let uri: axum::http::Uri = text.trim_end_matches('/').parse().map_err(|_| bad())?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(bad());
+    };
+    if !matches!(scheme, "http" | "https")
+        || !matches!(uri.path(), "" | "/")
+        || uri.query().is_some()
+    {
+        return Err(bad());
+    }
+    Ok(format!("{scheme}://{authority}"))
+}
+
 pub(super) fn serve_config(
     args: &ServeArgs,
     max_connections: u32,
@@ -160,6 +210,7 @@ pub(super) fn serve_config(
         None => format!("http://{}", args.bind),
     };
     Ok(ServeConfig {
+        donations: donation_config(&args.donations)?,
         stripe: stripe_config(&args.stripe)?,
         public_url,
         bind: args.bind,

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod campaign;
 pub mod donor;
+pub mod donation;
 pub mod listing;
 pub mod money;
 mod names;

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod openapi;
 pub mod ops;
 pub mod people;
+pub mod public;
 pub mod routes;
 pub mod webhook;
 
@@ -59,6 +60,10 @@ pub struct AppState {
     pub stripe: Option<Arc<crate::stripe::Stripe>>,
     /// The site's own base URL (`--public-url`), without a trailing slash.
     pub public_url: Arc<str>,
+    /// What the donation page offers and accepts.
+    pub donations: Arc<crate::domain::donation::DonationConfig>,
+    /// `POST /donate` per client address.
+    pub donate_limiter: Arc<public::RateLimiter>,
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -82,7 +87,7 @@ pub fn routes() -> routes::Routes {
         .get("/readyz", ops::readyz)
         .get("/metrics", ops::metrics_authenticated)
         .post("/webhooks/stripe", webhook::stripe_webhook);
-    dashboard::routes(r)
+    public::routes(dashboard::routes(r))
 }
 
 /// (method, path) of every route [`router`] serves.

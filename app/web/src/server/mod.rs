@@ -47,6 +47,8 @@ pub struct ServeConfig {
     /// The site's own base URL, for links that leave the site (Checkout
     /// return URLs, emailed links). No trailing slash.
     pub public_url: String,
+    /// What the donation page offers and accepts.
+    pub donations: crate::domain::donation::DonationConfig,
 }
 
 impl Default for ServeConfig {
@@ -65,6 +67,7 @@ impl Default for ServeConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             stripe: None,
             public_url: "http://127.0.0.1:8080".into(),
+            donations: Default::default(),
         }
     }
 }
@@ -137,6 +140,8 @@ impl Application {
             instance: config.instance_id.clone(),
             stripe: config.stripe.clone().map(Arc::new),
             public_url: config.public_url.clone().into(),
+            donations: Arc::new(config.donations.clone()),
+            donate_limiter: Default::default(),
         };
         Ok(Application {
             listener,

@@ -20,8 +20,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::objects::{
-    BalanceTransaction, Charge, Event, HasId, List, PaymentIntent, Refund, StripeErrorBody,
-    Subscription,
+    BalanceTransaction, Charge, CheckoutSession, Event, HasId, List, PaymentIntent, Refund,
+    StripeErrorBody, Subscription,
 };
 
 /// The API version every request asks for: the shape of the objects this
@@ -164,6 +164,24 @@ impl StripeClient {
             form.push(("reason", reason));
         }
         self.post("/v1/refunds", &form, idempotency_key).await
+    }
+
+    /// `POST /v1/checkout/sessions` with these form fields (see
+    /// `stripe::checkout`); the same key and fields answer the same session.
+    pub async fn create_checkout_session(
+        &self,
+        form: &[(String, String)],
+        idempotency_key: &str,
+    ) -> Result<CheckoutSession, StripeError> {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.post("/v1/checkout/sessions", &form, idempotency_key)
+            .await
+    }
+
+    /// `GET /v1/checkout/sessions/{id}`; an id that is not one is `NotFound`.
+    pub async fn checkout_session(&self, id: &str) -> Result<CheckoutSession, StripeError> {
+        let path = format!("/v1/checkout/sessions/{}", path_segment(id)?);
+        self.get(&path, &[]).await
     }
 
     /// `GET /v1/events` created at or after `created_gte` (Unix seconds),

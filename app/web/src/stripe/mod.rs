@@ -1,6 +1,7 @@
 //! Stripe, the payment processor: the API client, the objects it returns,
 //! webhook signatures, and what each event does to the ledger.
 
+pub mod checkout;
 pub mod client;
 pub mod events;
 pub mod objects;

@@ -104,11 +104,22 @@ pub struct CheckoutSession {
     /// For `mode=subscription`: the subscription it started.
     #[serde(default)]
     pub subscription: Option<Value>,
+    /// Where the reader pays; null once the session is complete or expired.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// `open`, `complete` or `expired`.
+    #[serde(default)]
+    pub status: Option<String>,
 }
 
 impl CheckoutSession {
     pub fn subscription_id(&self) -> Option<&str> {
         self.subscription.as_ref().and_then(id_of)
+    }
+
+    /// A text value of `metadata`.
+    pub fn metadata_value(&self, key: &str) -> Option<&str> {
+        self.metadata.as_ref()?.get(key)?.as_str()
     }
 }
 

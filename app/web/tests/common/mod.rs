@@ -170,6 +170,8 @@ pub fn state(store: Store) -> AppState {
         instance: config.instance_id.clone(),
         stripe: None,
         public_url: config.public_url.clone().into(),
+        donations: std::sync::Arc::new(config.donations.clone()),
+        donate_limiter: Default::default(),
     }
 }
 

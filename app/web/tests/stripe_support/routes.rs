@@ -1,5 +1,6 @@
 //! The routes [`FakeStripe`](super::FakeStripe) answers once a request is
-//! authorised: retrieval with `expand[]`, lists, and refund creation.
+//! authorised: retrieval with `expand[]`, lists, and refund and Checkout
+//! Session creation.
 
 use serde_json::{Map, Value, json};
 
@@ -29,6 +30,7 @@ pub(super) fn route(inner: &mut Inner, req: &Recorded) -> Reply {
         }
         ("GET", "refunds") => list(inner, req, "refund", &["charge", "payment_intent"]),
         ("POST", "refunds") => create_refund(inner, req),
+        ("POST", "checkout/sessions") => super::checkout::create(inner, req),
         ("GET", _) => {
             for (collection, kind) in RETRIEVE {
                 let id = rest

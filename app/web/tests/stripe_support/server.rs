@@ -11,7 +11,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 /// How the server answers (see [`FakeStripe::set_behaviour`]). Requests are
@@ -107,6 +107,8 @@ pub(super) struct Inner {
     behaviour: Behaviour,
     post_behaviour: Option<Behaviour>,
     idempotent: HashMap<String, Saved>,
+    /// The fake's own base URL (Checkout Sessions' `url` points here).
+    pub(super) base: String,
 }
 
 impl Inner {
@@ -163,7 +165,10 @@ impl FakeStripe {
             .await
             .expect("bind the fake Stripe server");
         let addr = listener.local_addr().expect("its address");
-        let inner = Arc::new(Mutex::new(Inner::default()));
+        let inner = Arc::new(Mutex::new(Inner {
+            base: format!("http://{addr}"),
+            ..Inner::default()
+        }));
         let app = Router::new().fallback(handle).with_state(inner.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve fake Stripe");
@@ -211,6 +216,17 @@ impl FakeStripe {
 
     pub fn clear_requests(&self) {
         self.lock().requests.clear();
+    }
+
+    /// Completes the stored Checkout Session `id` as a reader paying would
+    /// (`status` `complete`, `payment_status` `paid`, `email` in
+    /// `customer_details`, `url` null) and returns it.
+    pub fn complete_checkout_session(&self, id: &str, email: &str) -> Value {
+        let mut inner = self.lock();
+        let mut session = inner.get(id).cloned().expect("a stored Checkout Session");
+        super::checkout::complete(&mut session, email);
+        inner.put(session.clone());
+        session
     }
 
     /// How to answer every following request, until told otherwise; also
@@ -335,6 +351,15 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
+    if method == Method::GET
+        && let Some(id) = uri.path().strip_prefix("/c/pay/")
+    {
+        let inner = inner.lock().unwrap_or_else(|e| e.into_inner());
+        return match super::checkout::page(&inner, id) {
+            Some(html) => Html(html).into_response(),
+            None => (StatusCode::NOT_FOUND, Html("<h1>No such session</h1>")).into_response(),
+        };
+    }
     let query = decode(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
     let form_body =
         header("content-type").is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));

@@ -115,14 +115,34 @@ pub fn logout_cookie(jar: PrivateCookieJar) -> PrivateCookieJar {
 
 /// The login form's CSRF token, kept in its own short-lived cookie.
 pub fn login_form_cookie(jar: PrivateCookieJar, secure: bool) -> (PrivateCookieJar, String) {
-    if let Some(existing) = jar.get(LOGIN_COOKIE) {
+    form_cookie(jar, LOGIN_COOKIE, time::Duration::hours(1), secure)
+}
+
+/// The CSRF token of a form shown without a session (logging in, giving),
+/// kept in its own private cookie `name` for `max_age`; the browser's
+/// current one is kept when it has one.
+pub fn form_cookie(
+    jar: PrivateCookieJar,
+    name: &'static str,
+    max_age: time::Duration,
+    secure: bool,
+) -> (PrivateCookieJar, String) {
+    if let Some(existing) = jar.get(name) {
         let token = existing.value().to_owned();
         return (jar, token);
     }
     let token = random_token();
-    let mut cookie = base_cookie(LOGIN_COOKIE, token.clone(), secure);
-    cookie.set_max_age(time::Duration::hours(1));
+    let mut cookie = base_cookie(name, token.clone(), secure);
+    cookie.set_max_age(max_age);
     (jar.add(cookie), token)
+}
+
+/// Whether `sent` (a form's field) is the token in the private cookie `name`.
+pub fn form_token_matches(jar: &PrivateCookieJar, name: &str, sent: &str) -> bool {
+    !sent.is_empty()
+        && jar
+            .get(name)
+            .is_some_and(|cookie| same_token(cookie.value(), sent))
 }
 
 /// The logged-in staff member.
