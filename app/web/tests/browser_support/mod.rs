@@ -1,6 +1,7 @@
 //! The browser tests' harness: chromedriver and a headless Chromium, the
 //! service on a random port, and the check that a page fits its window, with
 //! a screenshot of each page and width.
+#![allow(dead_code)]
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -97,7 +98,7 @@ impl Drop for Driver {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -128,17 +129,28 @@ async fn chromedriver() -> (Driver, u16) {
     (driver, port)
 }
 
-async fn browser(port: u16, profile: &std::path::Path) -> Client {
+async fn browser(port: u16, profile: &std::path::Path, javascript: bool) -> Client {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--no-first-run".into(),
+        "--disable-dev-shm-usage".into(),
+        format!("--user-data-dir={}", profile.display()),
+        "--window-size=1400,900".into(),
+    ];
+    if !javascript {
+        // The page's scripts off; WebDriver's own still run.
+        args.push("--blink-settings=scriptEnabled=false".into());
+    }
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                     format!("--user-data-dir={}", profile.display()), "--window-size=1400,900"]
-        }),
+        json!({ "binary": chromium, "args": args }),
     );
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
@@ -163,6 +175,12 @@ impl Session {
             bind: "127.0.0.1:0".parse().unwrap(),
             ..ServeConfig::default()
         };
+        Session::start_with(store, config, true).await
+    }
+
+    /// The service with this configuration, in a browser whose pages may
+    /// run scripts or not.
+    pub async fn start_with(store: Store, config: ServeConfig, javascript: bool) -> Session {
         let app = Application::build(store, config).unwrap();
         let base = format!("http://{}", app.local_addr());
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -172,7 +190,7 @@ impl Session {
         }));
         let (driver, port) = chromedriver().await;
         let profile = tempfile::tempdir().unwrap();
-        let c = browser(port, profile.path()).await;
+        let c = browser(port, profile.path(), javascript).await;
         Session {
             base,
             c,
@@ -187,6 +205,11 @@ impl Session {
         self.c.close().await.unwrap();
         let _ = self.stop.send(());
         self.server.await.unwrap().unwrap();
+    }
+
+    /// The service's base URL (`http://127.0.0.1:PORT`).
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     pub async fn goto(&self, path: &str) {

@@ -72,12 +72,14 @@ async fn the_form_needs_no_login_and_nothing_from_elsewhere() {
     assert!(html.contains("2.2% + 0.30 USD"));
     assert!(!hidden(html, "nonce").is_empty() && !hidden(html, "csrf").is_empty());
     assert!(!html.contains("not configured"));
-    // Assets: the page's own, cacheable.
+    // Assets: the page's own; all of it at most 30 KB.
+    let mut weight = html.len();
     for (path, kind) in [
         ("/static/donate.css", "text/css"),
         ("/static/donate.js", "text/javascript"),
     ] {
         let asset = h.get(path, None).await;
+        weight += asset.text.len();
         assert_eq!(asset.status, StatusCode::OK, "{path}");
         assert!(
             asset.header("content-type").unwrap().starts_with(kind),
@@ -85,6 +87,10 @@ async fn the_form_needs_no_login_and_nothing_from_elsewhere() {
         );
         assert!(html.contains(&format!("{path}?v=")), "{path} is linked");
     }
+    assert!(
+        weight <= 30 * 1024,
+        "the page and what it loads: {weight} bytes"
+    );
 }
 
 #[tokio::test]

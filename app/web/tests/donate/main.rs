@@ -5,9 +5,12 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../process/mod.rs"]
+mod process;
 #[path = "../stripe_support/mod.rs"]
 mod stripe_support;
 
+mod config;
 mod fake;
 mod form;
 mod submit;

@@ -206,11 +206,14 @@ async fn covering_the_fee_adds_it_and_a_typed_amount_wins() {
     assert_eq!(session["amount_total"], 4121);
 }
 
+/// The fields sent, the field refused, its message.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+
 #[tokio::test]
 async fn each_invalid_field_has_its_message_next_to_it() {
     let h = Harness::sqlite().await;
     let before = row_counts(&h.app.db).await;
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    let cases: &[Case] = &[
         (
             &[("amount", "0.50")],
             "amount",
