@@ -18,6 +18,8 @@ use std::path::PathBuf;
 
 use browser_support::{Layout, Session, click, find, free_port, text, wait_for, wait_for_url};
 use fantoccini::Client;
+use payments::domain::Currency;
+use payments::domain::campaign::CampaignSpec;
 use payments::server::ServeConfig;
 use serde_json::{Value, json};
 use stripe_support::{FakeStripe, WEBHOOK_SECRET, stripe_config};
@@ -146,7 +148,7 @@ async fn session_at_checkout(c: &Client, fake: &FakeStripe) -> Value {
 async fn a_reader_gives_monthly_with_the_fee_covered() {
     let axe = axe_source();
     let fake = FakeStripe::start().await;
-    let (_db, s) = start(&fake, true).await;
+    let (db, s) = start(&fake, true).await;
     let c = &s.c;
     let mut layout = Layout::default();
 
@@ -239,6 +241,29 @@ async fn a_reader_gives_monthly_with_the_fee_covered() {
     );
     layout.check(c, "donate-errors").await;
     assert_accessible(c, &axe, "donate-errors").await;
+
+    // A campaign: its progress bar and match, and the same checks.
+    let drive = CampaignSpec {
+        name: "Year-end drive".into(),
+        goal: Some(1_000_000),
+        currency: Currency::USD,
+        match_ratio: Some(100),
+        match_cap: Some(200_000),
+        ends_at: None,
+    };
+    db.store
+        .create_campaign("test", "2026-year-end", &drive)
+        .await
+        .unwrap();
+    s.goto("/donate?campaign=2026-year-end").await;
+    assert_eq!(text(c, "#campaign-name").await, "Year-end drive");
+    assert!(displayed(c, "progress").await);
+    assert!(text(c, ".match").await.contains("matched 1×"));
+    layout.check(c, "donate-campaign").await;
+    assert_accessible(c, &axe, "donate-campaign").await;
+    click(c, "form.donate button[type=submit]").await;
+    let session = session_at_checkout(c, &fake).await;
+    assert_eq!(session["metadata"]["campaign"], "2026-year-end");
 
     // Unknown session: the plain 404 page.
     s.goto("/donate/thanks?session_id=cs_test_unknown").await;

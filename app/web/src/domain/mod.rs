@@ -2,8 +2,8 @@
 
 pub mod access;
 pub mod campaign;
-pub mod donor;
 pub mod donation;
+pub mod donor;
 pub mod listing;
 pub mod money;
 mod names;

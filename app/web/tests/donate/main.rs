@@ -10,6 +10,7 @@ mod process;
 #[path = "../stripe_support/mod.rs"]
 mod stripe_support;
 
+mod campaign;
 mod config;
 mod fake;
 mod form;

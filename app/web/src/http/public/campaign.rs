@@ -1,6 +1,8 @@
 //! The campaign a donation page names: shown with its goal, progress and
 //! match while it is open, refused once it has ended.
 
+use crate::domain::Timestamp;
+use crate::domain::campaign::parse_slug;
 use crate::domain::format_amount;
 use crate::storage::{Store, StoreError};
 
@@ -26,7 +28,35 @@ pub struct GoalView {
 
 /// The open campaign with this slug, or none (unknown or ended).
 pub async fn open_campaign(store: &Store, slug: &str) -> Result<Option<CampaignView>, StoreError> {
-    // Campaign storage is not on this branch yet.
-    let _ = (store, slug, format_amount(0, "USD"));
-    Ok(None)
+    let Ok(slug) = parse_slug(slug) else {
+        return Ok(None);
+    };
+    let Some(campaign) = store.campaign(&slug).await? else {
+        return Ok(None);
+    };
+    let now = Timestamp::now();
+    if !campaign.is_open(now) {
+        return Ok(None);
+    }
+    let progress = store.campaign_progress(&campaign).await?;
+    let code = campaign.currency.code();
+    let matching = campaign.match_active(&progress, now);
+    Ok(Some(CampaignView {
+        raised: format_amount(progress.raised + progress.matched, code),
+        goal: campaign
+            .goal
+            .zip(progress.percent_of_goal(&campaign))
+            .map(|(goal, percent)| GoalView {
+                amount: format_amount(goal, code),
+                percent,
+            }),
+        count: progress.count,
+        match_label: campaign.match_label().filter(|_| matching),
+        match_remaining: progress
+            .match_remaining
+            .filter(|_| matching)
+            .map(|left| format_amount(left, code)),
+        slug: campaign.slug,
+        name: campaign.name,
+    }))
 }
