@@ -229,6 +229,11 @@ pub struct DonationArgs {
     #[arg(long, env = "PAYMENTS_DONATION_CURRENCIES", default_value = "USD")]
     pub donation_currencies: String,
 
+    /// Donation forms one client address may send a minute.
+    #[arg(long, env = "PAYMENTS_DONATION_RATE_LIMIT", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000_000))]
+    pub donation_rate_limit: u32,
+
     /// The organisation's name, in the public pages' titles and on Checkout.
     #[arg(long, env = "PAYMENTS_ORG_NAME", default_value = "The Markup")]
     pub org_name: String,

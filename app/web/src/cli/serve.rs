@@ -171,6 +171,7 @@ pub(super) fn donation_config(args: &DonationArgs) -> Result<DonationConfig, Cli
         currencies: parse_currencies(&args.donation_currencies)
             .map_err(flag("donation-currencies"))?,
         checkout_origin: origin(&args.stripe_checkout_origin)?,
+        forms_per_minute: args.donation_rate_limit,
     };
     config.check().map_err(CliError::usage)
 }

@@ -196,6 +196,8 @@ pub struct DonationConfig {
     /// Where Checkout's pages are (`https://checkout.stripe.com`): the
     /// page's Content-Security-Policy lets the form go there.
     pub checkout_origin: String,
+    /// Donation forms one client address may send a minute.
+    pub forms_per_minute: u32,
 }
 
 impl Default for DonationConfig {
@@ -216,6 +218,7 @@ impl Default for DonationConfig {
             max: MajorAmount(100_000_000),
             currencies: vec![Currency::USD],
             checkout_origin: "https://checkout.stripe.com".into(),
+            forms_per_minute: 10,
         }
     }
 }

@@ -141,7 +141,9 @@ impl Application {
             stripe: config.stripe.clone().map(Arc::new),
             public_url: config.public_url.clone().into(),
             donations: Arc::new(config.donations.clone()),
-            donate_limiter: Default::default(),
+            donate_limiter: Arc::new(http::public::RateLimiter::per_minute(
+                config.donations.forms_per_minute,
+            )),
         };
         Ok(Application {
             listener,

@@ -171,7 +171,9 @@ pub fn state(store: Store) -> AppState {
         stripe: None,
         public_url: config.public_url.clone().into(),
         donations: std::sync::Arc::new(config.donations.clone()),
-        donate_limiter: Default::default(),
+        donate_limiter: std::sync::Arc::new(payments::http::public::RateLimiter::per_minute(
+            config.donations.forms_per_minute,
+        )),
     }
 }
 

@@ -17,11 +17,15 @@ impl Default for RateLimiter {
     /// Ten donation forms a minute from one address: more than a household
     /// behind one router sends, too few to test stolen cards at a useful rate.
     fn default() -> Self {
-        RateLimiter::new(Duration::from_secs(60), 10)
+        RateLimiter::per_minute(10)
     }
 }
 
 impl RateLimiter {
+    pub fn per_minute(limit: u32) -> Self {
+        RateLimiter::new(Duration::from_secs(60), limit as usize)
+    }
+
     pub fn new(window: Duration, limit: usize) -> Self {
         RateLimiter {
             window,
