@@ -89,6 +89,8 @@ fn the_page_follows_the_flags() {
             "0.25",
             "--stripe-checkout-origin",
             "http://127.0.0.1:9",
+            "--donation-rate-limit",
+            "1",
         ],
     );
     let (status, body) = http(server.addr, "GET", "/donate", &[], "");
@@ -115,4 +117,10 @@ fn the_page_follows_the_flags() {
         "{body}"
     );
     assert!(body.contains("1.5% + 0.25 EUR"));
+    // One form a minute: the limit is counted before anything else.
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let (first, _) = http(server.addr, "POST", "/donate", &form, "amount=5");
+    assert_eq!(first, 403, "no CSRF token");
+    let (second, body) = http(server.addr, "POST", "/donate", &form, "amount=5");
+    assert_eq!(second, 429, "{body}");
 }
