@@ -5,6 +5,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../dashboard_support/mod.rs"]
+mod dashboard_support;
 #[path = "../process/mod.rs"]
 mod process;
 #[path = "../stripe_support/mod.rs"]
@@ -14,6 +16,7 @@ mod campaign;
 mod config;
 mod fake;
 mod form;
+mod journey;
 mod submit;
 mod thanks;
 
