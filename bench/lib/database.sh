@@ -38,14 +38,16 @@ restore_buffer_pool() {
   original_buffer_pool=""
 }
 
-# seed_and_measure KEY URL COUNT: migrates, seeds COUNT payments into URL and
-# records the rate under KEY.
+# seed_and_measure KEY URL COUNT [SEED FLAGS…]: migrates, seeds COUNT
+# payments into URL (with `payments seed`'s other flags, if any) and records
+# the rate under KEY.
 seed_and_measure() {
   local key="$1" url="$2" count="$3" started elapsed_ns
+  shift 3
   "$payments_bin" migrate --database-url "$url" >/dev/null 2>&1 || die "migrate failed on $key"
   log "seeding $count payments ($key)"
   started="$(now_ns)"
-  "$payments_bin" seed --count "$count" --database-url "$url" >"$scratch/seed-$key.log" 2>&1 \
+  "$payments_bin" seed --count "$count" --database-url "$url" "$@" >"$scratch/seed-$key.log" 2>&1 \
     || { cat "$scratch/seed-$key.log" >&2; die "seed failed on $key"; }
   elapsed_ns=$(($(now_ns) - started))
   figure["seed_${key}_count"]="$count"
