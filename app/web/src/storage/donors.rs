@@ -285,3 +285,105 @@ impl Store {
         Ok(n)
     }
 }
+
+/// A donor's captured gift, as the donor's page charts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gift {
+    pub created_at: Timestamp,
+    pub currency: String,
+    pub amount: i64,
+    pub refunded: i64,
+}
+
+impl Store {
+    /// The page of donors just newer than `before` (for "previous" links),
+    /// newest first, matching `q` as [`Store::list_donors`] does;
+    /// `has_more` says whether newer ones still exist.
+    pub async fn list_donors_before(
+        &self,
+        q: Option<&str>,
+        limit: i64,
+        before: &Cursor,
+    ) -> Result<DonorPage, StoreError> {
+        let d = self.dialect();
+        let mut clauses = Vec::new();
+        let mut args: Vec<Arg<'_>> = Vec::new();
+        if let Some(q) = q {
+            clauses.push(format!(
+                "(id = ? OR {} OR {})",
+                d.contains("name"),
+                d.contains("email")
+            ));
+            let pattern = like_pattern(q);
+            args.extend([q.into(), pattern.clone().into(), pattern.into()]);
+        }
+        clauses.push("(created_at > ? OR (created_at = ? AND id > ?))".into());
+        args.extend([
+            before.created_at.into(),
+            before.created_at.into(),
+            before.id.as_str().into(),
+        ]);
+        let sql = format!(
+            "SELECT id, name, email, created_at FROM donors WHERE {} \
+             ORDER BY created_at ASC, id ASC LIMIT ?",
+            clauses.join(" AND ")
+        );
+        args.push((limit + 1).into());
+        let (sql, args) = (&sql, &args);
+        let mut rows: Vec<DonorRow> = self.read(|c| Box::pin(c.fetch_all(sql, args))).await?;
+        let has_more = rows.len() as i64 > limit;
+        rows.truncate(limit.max(0) as usize);
+        rows.reverse();
+        Ok(DonorPage {
+            items: self.donors_from(rows).await?,
+            has_more,
+        })
+    }
+
+    /// The names and emails of these donors (those that exist), by id: one
+    /// statement for a page of memberships.
+    pub async fn donor_names(
+        &self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, (String, String)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT id, name, email FROM donors WHERE id IN ({})",
+            vec!["?"; ids.len()].join(", ")
+        );
+        let args: Vec<Arg<'_>> = ids.iter().map(|id| (*id).into()).collect();
+        let (sql, args) = (&sql, &args);
+        let rows: Vec<(Text, Text, Text)> = self.read(|c| Box::pin(c.fetch_all(sql, args))).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, email)| (id.0, (name.0, email.0)))
+            .collect())
+    }
+
+    /// The donor's newest `limit` captured gifts, newest first (through the
+    /// index on donor and time).
+    pub async fn donor_gifts(&self, donor_id: &str, limit: i64) -> Result<Vec<Gift>, StoreError> {
+        let sql = format!(
+            "SELECT created_at, currency, amount, amount_refunded FROM payments \
+             WHERE donor_id = ? AND status IN {CAPTURED} \
+             ORDER BY created_at DESC, id DESC LIMIT ?"
+        );
+        let sql = &sql;
+        let rows: Vec<(i64, Text, i64, i64)> = self
+            .read(|c| {
+                Box::pin(async move { c.fetch_all(sql, &[donor_id.into(), limit.into()]).await })
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, currency, amount, refunded)| Gift {
+                created_at: Timestamp(at),
+                currency: currency.0,
+                amount,
+                refunded,
+            })
+            .collect())
+    }
+}

@@ -309,3 +309,46 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// The page of memberships just newer than `before` (for "previous"
+    /// links), newest first, with `status` when given; `has_more` says
+    /// whether newer ones still exist.
+    pub async fn list_memberships_before(
+        &self,
+        status: Option<MembershipStatus>,
+        limit: i64,
+        before: &Cursor,
+    ) -> Result<MembershipPage, StoreError> {
+        let mut clauses = Vec::new();
+        let mut args: Vec<Arg<'_>> = Vec::new();
+        if let Some(s) = status {
+            clauses.push("status = ?");
+            args.push(s.as_str().into());
+        }
+        clauses.push("(started_at > ? OR (started_at = ? AND id > ?))");
+        args.extend([
+            before.created_at.into(),
+            before.created_at.into(),
+            before.id.as_str().into(),
+        ]);
+        let sql = format!(
+            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE {} \
+             ORDER BY started_at ASC, id ASC LIMIT ?",
+            clauses.join(" AND ")
+        );
+        args.push((limit + 1).into());
+        let (sql, args) = (&sql, &args);
+        let mut rows: Vec<MembershipRow> = self.read(|c| Box::pin(c.fetch_all(sql, args))).await?;
+        let has_more = rows.len() as i64 > limit;
+        rows.truncate(limit.max(0) as usize);
+        rows.reverse();
+        Ok(MembershipPage {
+            items: rows
+                .into_iter()
+                .map(MembershipRow::into_membership)
+                .collect::<Result<_, _>>()?,
+            has_more,
+        })
+    }
+}

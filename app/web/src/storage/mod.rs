@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod memberships;
 pub mod payments;
 pub mod processor;
+pub mod recurring;
 mod release;
 mod retry;
 #[cfg(test)]

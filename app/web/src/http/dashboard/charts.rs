@@ -191,6 +191,69 @@ pub fn breakdown(
     titled(svg, title)
 }
 
+/// Vertical bars of one amount per period (a month, a year), oldest on the
+/// left; `rows` are (label, amount in minor units). A period's amount may
+/// be negative (refunds of earlier gifts), so the axis starts below zero
+/// when one is.
+pub fn bars(rows: &[(String, i64)], title: &str, currency: &str, exponent: u32) -> String {
+    let mut svg = String::new();
+    if rows.is_empty() {
+        return svg;
+    }
+    let rows: Vec<(String, f64)> = rows
+        .iter()
+        .map(|(k, v)| (label(k), major(*v, exponent)))
+        .collect();
+    let max = rows.iter().map(|r| r.1).fold(0.0f64, f64::max).max(1.0) * 1.1;
+    let min = rows.iter().map(|r| r.1).fold(0.0f64, f64::min) * 1.1;
+    let n = rows.len() as i32;
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 300)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18).into_font().color(&INK))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d((0..n).into_segmented(), min..max);
+        let Ok(mut chart) = chart else {
+            return String::new();
+        };
+        let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        let _ = chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(GRID.mix(0.5))
+            .bold_line_style(GRID)
+            // One label per bar up to 24 bars; plotters thins them beyond.
+            .x_labels(rows.len().min(24))
+            .y_labels(6)
+            .x_label_formatter(&|seg| match seg {
+                SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_label_formatter(&|v| axis_number(*v))
+            .y_desc(currency)
+            .label_style(("sans-serif", 12).into_font().color(&INK))
+            .draw();
+        let _ = chart.draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
+            let i = i as i32;
+            let color = if *v < 0.0 { RED } else { BLUE };
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), *v),
+                ],
+                color.filled(),
+            );
+            bar.set_margin(0, 0, 6, 6);
+            bar
+        }));
+        let _ = root.present();
+    }
+    titled(svg, title)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +293,22 @@ mod tests {
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("card"));
         assert_eq!(daily(&[], "USD", 2), "");
+    }
+
+    #[test]
+    fn bars_draw_one_rectangle_per_period_with_their_labels() {
+        let rows = [
+            ("Jan 2026".to_owned(), 12_000),
+            ("Feb 2026".to_owned(), 0),
+            ("Mar <b>".to_owned(), -500),
+        ];
+        let svg = bars(&rows, "Recurring revenue (USD)", "USD", 2);
+        assert!(svg.starts_with("<svg role=\"img\""));
+        assert!(svg.contains("<title>Recurring revenue (USD)</title>"));
+        assert!(svg.contains("Jan 2026") && svg.contains("Feb 2026"));
+        assert!(!svg.contains("<b>"));
+        // The background, then a bar for each of the three periods.
+        assert!(svg.matches("<rect").count() >= 4, "{svg}");
+        assert_eq!(bars(&[], "x", "USD", 2), "");
     }
 }

@@ -1,8 +1,12 @@
 //! The staff dashboard: server-rendered HTML that works without JavaScript.
 
+mod campaigns;
 pub mod charts;
+mod donor;
+mod donors;
 mod export;
 mod login;
+mod memberships;
 mod overview;
 mod payment;
 mod payments;
@@ -154,6 +158,12 @@ pub fn routes(r: Routes) -> Routes {
         .get("/payments.csv", export::payments_csv)
         .get("/payments/{id}", payment::payment)
         .post("/payments/{id}/refund", payment::refund)
+        .get("/donors", donors::donors)
+        .get("/donors/{id}", donor::donor)
+        .get("/memberships", memberships::memberships)
+        .get("/campaigns", campaigns::campaigns)
+        .post("/campaigns", campaigns::create_campaign)
+        .post("/campaigns/{slug}", campaigns::update_campaign)
         .get("/admin/stripe", stripe::stripe)
         .get("/admin/tokens", tokens::tokens)
         .post("/admin/tokens", tokens::create_token)

@@ -1,13 +1,25 @@
 //! How the pages show things: times, amounts and statuses, the notice above
-//! a page, and the options of a select.
+//! a page, the options of a select, and the links between keyset pages.
 
 use serde::Deserialize;
 
-use crate::domain::{Status, Timestamp, format_amount};
+use crate::domain::{
+    Cursor, Interval, MembershipStatus, PageFrom, Status, Timestamp, format_amount,
+};
 
 /// A time as the pages show it: UTC, to the second.
 pub fn when(ts: Timestamp) -> String {
     ts.to_datetime().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A day as the pages show it: the UTC date.
+pub fn date(ts: Timestamp) -> String {
+    ts.to_datetime().format("%Y-%m-%d").to_string()
+}
+
+/// An optional time as a date, or a dash.
+pub fn date_or_dash(ts: Option<Timestamp>) -> String {
+    ts.map_or_else(|| "—".into(), date)
 }
 
 /// An amount in minor units, in major units with its currency code
@@ -29,6 +41,16 @@ pub fn money_if_any(amount: i64, currency: &str) -> String {
 /// A status as the pages word it ("partially refunded").
 pub fn status_label(status: Status) -> String {
     status.as_str().replace('_', " ")
+}
+
+/// A membership's status as the pages word it ("past due").
+pub fn membership_label(status: MembershipStatus) -> String {
+    status.as_str().replace('_', " ")
+}
+
+/// A recurring amount: "10.00 USD / month".
+pub fn per_interval(amount: i64, currency: &str, interval: Interval) -> String {
+    format!("{} / {}", money(amount, currency), interval.as_str())
 }
 
 /// An optional text, or a dash where there is none.
@@ -68,6 +90,8 @@ impl NoticeQuery {
                 "This refund was already recorded (the form was sent twice).",
             ),
             "revoked" => ("ok", "Token revoked."),
+            "campaign-created" => ("ok", "Campaign created."),
+            "campaign-saved" => ("ok", "Campaign saved."),
             _ => return None,
         };
         Some(Notice {
@@ -95,6 +119,82 @@ impl Choice {
     }
 }
 
+/// `?starting_after=` / `?ending_before=`: which keyset page a list shows.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct PageQuery {
+    pub starting_after: String,
+    pub ending_before: String,
+}
+
+impl PageQuery {
+    /// The page asked for, or a message when a cursor is not one the
+    /// links make.
+    pub fn from(&self) -> Result<PageFrom, String> {
+        let decode = |s: &str| Cursor::decode(s.trim()).ok_or(());
+        match (self.starting_after.trim(), self.ending_before.trim()) {
+            ("", "") => Ok(PageFrom::Start),
+            (after, "") => decode(after).map(PageFrom::After),
+            ("", before) => decode(before).map(PageFrom::Before),
+            _ => Err(()),
+        }
+        .map_err(|()| "This page link is not valid (it may have been cut short); start again from the first page.".to_owned())
+    }
+}
+
+/// The "newer" and "older" links around a keyset page.
+#[derive(Default)]
+pub struct Pager {
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+/// `path?query` with the non-empty `params`.
+pub fn link(path: &str, params: &[(&str, &str)]) -> String {
+    let kept: Vec<_> = params.iter().filter(|(_, v)| !v.is_empty()).collect();
+    if kept.is_empty() {
+        return path.to_owned();
+    }
+    format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(kept).unwrap_or_default()
+    )
+}
+
+impl Pager {
+    /// The links of a page that started `from`, ran from `first` to `last`
+    /// and found more rows in its direction when `has_more`; `params` are
+    /// the filters the links keep.
+    pub fn new(
+        path: &str,
+        params: &[(&str, &str)],
+        from: &PageFrom,
+        has_more: bool,
+        first: Option<Cursor>,
+        last: Option<Cursor>,
+    ) -> Pager {
+        let (newer_exist, older_exist) = match from {
+            PageFrom::Start => (false, has_more),
+            PageFrom::After(_) => (true, has_more),
+            PageFrom::Before(_) => (has_more, true),
+        };
+        let with = |key: &'static str, c: Cursor| {
+            let cursor = c.encode();
+            let mut all = params.to_vec();
+            all.push((key, &cursor));
+            link(path, &all)
+        };
+        Pager {
+            prev: first
+                .filter(|_| newer_exist)
+                .map(|c| with("ending_before", c)),
+            next: last
+                .filter(|_| older_exist)
+                .map(|c| with("starting_after", c)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +218,53 @@ mod tests {
             choices.iter().map(|c| c.selected).collect::<Vec<_>>(),
             [false, true]
         );
+    }
+
+    #[test]
+    fn pages_link_both_ways_and_refuse_a_bad_cursor() {
+        let c = |id: &str| Cursor {
+            created_at: 5,
+            id: id.into(),
+        };
+        let first = Pager::new(
+            "/donors",
+            &[("q", "ada lovelace"), ("status", "")],
+            &PageFrom::Start,
+            true,
+            Some(c("don_a")),
+            Some(c("don_b")),
+        );
+        assert_eq!(first.prev, None);
+        assert_eq!(
+            first.next.as_deref(),
+            Some(
+                format!(
+                    "/donors?q=ada+lovelace&starting_after={}",
+                    c("don_b").encode()
+                )
+                .as_str()
+            )
+        );
+        let back = Pager::new(
+            "/donors",
+            &[],
+            &PageFrom::Before(c("x")),
+            false,
+            Some(c("don_a")),
+            None,
+        );
+        assert!(back.prev.is_none() && back.next.is_none());
+        let page = |after: &str, before: &str| PageQuery {
+            starting_after: after.into(),
+            ending_before: before.into(),
+        };
+        assert_eq!(page("", "").from(), Ok(PageFrom::Start));
+        assert_eq!(
+            page(&c("don_a").encode(), "").from(),
+            Ok(PageFrom::After(c("don_a")))
+        );
+        assert!(page("zz", "").from().is_err());
+        assert!(page(&c("a").encode(), &c("b").encode()).from().is_err());
+        assert_eq!(link("/x", &[("a", "")]), "/x");
     }
 }
