@@ -258,7 +258,8 @@ async fn campaigns_page(
         };
         let edit = FormView::new(
             format!("edit-{}", c.slug),
-            format!("/campaigns/{}", c.slug),
+            // The fragment brings the browser back to this card after a refusal.
+            format!("/campaigns/{0}#campaign-{0}", c.slug),
             edit.0,
             false,
             edit.1,
@@ -276,7 +277,7 @@ async fn campaigns_page(
             goal: c.goal.map(|g| money(g, code)),
             raised: money(p.raised, code),
             count: p.count,
-            ends: c.ends_at.map_or_else(|| "no end date".into(), |e| when(e)),
+            ends: c.ends_at.map_or_else(|| "no end date".into(), when),
             open: c.is_open(now),
             currency: code.to_owned(),
             slug: c.slug,
@@ -289,7 +290,13 @@ async fn campaigns_page(
             Some(Failed::Create(values, errors)) => (*values, *errors),
             _ => (&CampaignForm::default(), &[][..]),
         };
-        FormView::new("new".into(), "/campaigns".into(), values, true, errors)
+        FormView::new(
+            "new".into(),
+            "/campaigns#new-campaign".into(),
+            values,
+            true,
+            errors,
+        )
     });
     Ok(CampaignsPage {
         chrome: Chrome::new(staff, "campaigns"),

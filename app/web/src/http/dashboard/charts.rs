@@ -200,10 +200,16 @@ pub fn bars(rows: &[(String, i64)], title: &str, currency: &str, exponent: u32) 
     if rows.is_empty() {
         return svg;
     }
-    let rows: Vec<(String, f64)> = rows
+    let mut rows: Vec<(String, f64)> = rows
         .iter()
         .map(|(k, v)| (label(k), major(*v, exponent)))
         .collect();
+    // A lone period is drawn between two blank ones: an axis of one
+    // segment has no width in plotters.
+    if rows.len() == 1 {
+        rows.insert(0, (String::new(), 0.0));
+        rows.push((String::new(), 0.0));
+    }
     let max = rows.iter().map(|r| r.1).fold(0.0f64, f64::max).max(1.0) * 1.1;
     let min = rows.iter().map(|r| r.1).fold(0.0f64, f64::min) * 1.1;
     let n = rows.len() as i32;
@@ -215,7 +221,7 @@ pub fn bars(rows: &[(String, i64)], title: &str, currency: &str, exponent: u32) 
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)
-            .build_cartesian_2d((0..n).into_segmented(), min..max);
+            .build_cartesian_2d((0..n - 1).into_segmented(), min..max);
         let Ok(mut chart) = chart else {
             return String::new();
         };
@@ -307,8 +313,30 @@ mod tests {
         assert!(svg.contains("<title>Recurring revenue (USD)</title>"));
         assert!(svg.contains("Jan 2026") && svg.contains("Feb 2026"));
         assert!(!svg.contains("<b>"));
-        // The background, then a bar for each of the three periods.
-        assert!(svg.matches("<rect").count() >= 4, "{svg}");
+        // The background, then a bar for each of the three periods, each
+        // a third of the plot wide (no empty segment at the end).
+        let widths: Vec<i64> = svg
+            .lines()
+            .filter(|l| l.contains("<rect") && l.contains(&format!("fill=\"#{}\"", "0B57D0")))
+            .map(|l| {
+                l.split("width=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(widths.len(), 2, "two blue bars: {svg}");
+        assert!(widths.iter().all(|w| *w > 250), "{widths:?}");
+        assert!(svg.contains("fill=\"#A40E26\""), "the negative one red");
+        let one = bars(&rows[..1], "One month", "USD", 2);
+        assert!(
+            one.contains("Jan 2026") && !one.contains("width=\"-"),
+            "{one}"
+        );
         assert_eq!(bars(&[], "x", "USD", 2), "");
     }
 }

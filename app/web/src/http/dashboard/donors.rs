@@ -27,22 +27,32 @@ pub struct DonorsForm {
 pub(super) struct Standing {
     pub class: &'static str,
     pub label: &'static str,
+    /// As the donor's page heads it ("former member").
+    pub heading: &'static str,
 }
 
 pub(super) fn standing(d: &Donor) -> Standing {
-    let has = |s: MembershipStatus| d.memberships.iter().any(|m| m.status == s);
-    let (class, label) = if has(MembershipStatus::Active) {
-        ("succeeded", "active")
-    } else if has(MembershipStatus::PastDue) {
-        ("pending", "past due")
-    } else if has(MembershipStatus::Canceled) {
-        ("failed", "canceled")
-    } else if has(MembershipStatus::Incomplete) {
-        ("pending", "incomplete")
-    } else {
-        ("", "none")
+    // Classes as the badges on /memberships have them.
+    let best = [
+        MembershipStatus::Active,
+        MembershipStatus::PastDue,
+        MembershipStatus::Canceled,
+        MembershipStatus::Incomplete,
+    ]
+    .into_iter()
+    .find(|s| d.memberships.iter().any(|m| m.status == *s));
+    let (class, label, heading) = match best {
+        Some(MembershipStatus::Active) => ("active", "active", "active member"),
+        Some(MembershipStatus::PastDue) => ("past_due", "past due", "member, past due"),
+        Some(MembershipStatus::Canceled) => ("canceled", "canceled", "former member"),
+        Some(MembershipStatus::Incomplete) => ("incomplete", "incomplete", "membership incomplete"),
+        None => ("", "none", ""),
     };
-    Standing { class, label }
+    Standing {
+        class,
+        label,
+        heading,
+    }
 }
 
 struct DonorRowView {
