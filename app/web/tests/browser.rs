@@ -1,6 +1,7 @@
 //! The dashboard in a real headless Chromium over WebDriver: log in, filter,
 //! page forward and back, open a payment, refund it, log out. Every page
-//! (login, overview, payments, a payment, tokens and the error pages) is
+//! (login, overview, payments, a payment, donors, a donor, memberships,
+//! campaigns, tokens and the error pages) is
 //! checked at 1,400 px and 390 px wide for content that does not fit, and
 //! kept as a screenshot per page and width under target/screenshots/.
 //!
@@ -14,8 +15,141 @@ mod common;
 
 use browser_support::{Layout, Session, add_user, click, find, text, wait_for, wait_for_url};
 use fantoccini::Locator;
+use payments::domain::{CampaignInput, Interval, MembershipStatus, Method, Status, Timestamp};
+use payments::storage::Store;
 use payments::storage::accounts::{Role, Scope};
+use payments::storage::memberships::SubscriptionState;
+use payments::storage::processor::{Effect, EventRecord, ProcessorPayment, Source};
 use serde_json::json;
+
+const LONG_EMAIL: &str = "maximiliana.wolfeschlegelsteinhausenbergerdorff@members.example.org";
+const LONG_CAMPAIGN: &str = "2026-spring-membership-drive-newsletter-signup";
+
+/// Memberships in every status (one of the donor with long values, with a
+/// renewal this month), and campaigns: open with a capped match, open with
+/// a long slug, and ended.
+async fn members_and_campaigns(store: &Store) {
+    let day = 86_400_000_000;
+    let now = Timestamp::now().0;
+    let people = [
+        (
+            LONG_EMAIL,
+            "Maximiliana Ottilie Wolfeschlegel",
+            12_500,
+            Interval::Year,
+            MembershipStatus::Active,
+        ),
+        (
+            "ines@example.org",
+            "Inés Aguilar",
+            1_000,
+            Interval::Month,
+            MembershipStatus::Active,
+        ),
+        (
+            "tom@example.org",
+            "Tom Okafor",
+            500,
+            Interval::Month,
+            MembershipStatus::PastDue,
+        ),
+        (
+            "ruth@example.org",
+            "Ruth Baines",
+            2_500,
+            Interval::Month,
+            MembershipStatus::Canceled,
+        ),
+        (
+            "lee@example.org",
+            "Lee Park",
+            1_500,
+            Interval::Month,
+            MembershipStatus::Incomplete,
+        ),
+    ];
+    for (n, (email, name, amount, interval, status)) in people.into_iter().enumerate() {
+        let state = SubscriptionState {
+            external_ref: format!("sub_browser{n}"),
+            amount,
+            currency: "USD".into(),
+            interval,
+            status,
+            campaign: (n == 0).then(|| LONG_CAMPAIGN.to_owned()),
+            cancel_at_period_end: n == 1,
+            started_at: Timestamp(now - (n as i64 + 1) * 40 * day),
+            canceled_at: (status == MembershipStatus::Canceled).then_some(Timestamp(now - day)),
+            current_period_end: Some(Timestamp(now + 20 * day)),
+            member: Some((email.into(), name.into())),
+        };
+        let pi = format!("pi_browser{n}");
+        let renewal = ProcessorPayment {
+            external_ref: pi.clone(),
+            amount,
+            currency: "USD".into(),
+            status: Status::Succeeded,
+            method: Method::Card,
+            payer_name: name.into(),
+            payer_email: email.into(),
+            campaign: state.campaign.clone(),
+            fee: None,
+            subscription: Some(state.external_ref.clone()),
+            membership: Some(state),
+            created_at: Timestamp(now - day),
+        };
+        let id = format!("evt_browser{n}");
+        let record = EventRecord {
+            id: &id,
+            kind: "invoice.paid",
+            object_id: Some(&pi),
+            created: 1,
+            source: Source::Webhook,
+        };
+        store
+            .apply_event(&record, &Effect::Payment(renewal))
+            .await
+            .unwrap();
+    }
+    let campaigns = [
+        (
+            "2026-year-end",
+            "Year-end drive",
+            Some("50,000"),
+            Some("1"),
+            Some("20000"),
+            "2099-01-01",
+        ),
+        (
+            LONG_CAMPAIGN,
+            "Spring membership drive: newsletter sign-ups from the homepage banner",
+            Some("10000"),
+            Some("2"),
+            None,
+            "2099-06-01",
+        ),
+        (
+            "2025-spring-drive",
+            "Spring drive 2025",
+            None,
+            None,
+            None,
+            "2025-06-01",
+        ),
+    ];
+    for (slug, name, goal, ratio, cap, ends) in campaigns {
+        let spec = CampaignInput {
+            name,
+            goal,
+            currency: Some("USD"),
+            match_ratio: ratio,
+            match_cap: cap,
+            ends: Some(ends),
+        }
+        .parse()
+        .unwrap();
+        store.create_campaign("test", slug, &spec).await.unwrap();
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
@@ -118,7 +252,8 @@ async fn staff_log_in_filter_page_refund_and_log_out() {
 
 /// The pages and states the journey above does not reach: a failed login,
 /// filter errors, a payment with long values and a partial refund, a refused
-/// refund, the token admin, and the error pages.
+/// refund, donors, a donor, memberships and campaigns (with a form's
+/// errors), the token admin, and the error pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver; CI runs it with --ignored"]
 async fn every_page_fits_at_1400_and_390_px() {
@@ -156,6 +291,7 @@ async fn every_page_fits_at_1400_and_390_px() {
         .create_token("test", "website donation form", Scope::Write)
         .await
         .unwrap();
+    members_and_campaigns(&db.store).await;
     let s = Session::start(db.store.clone()).await;
     let c = &s.c;
     let mut layout = Layout::default();
@@ -213,6 +349,83 @@ async fn every_page_fits_at_1400_and_390_px() {
     wait_for_url(c, "the refused refund", |u| u.ends_with("/refund")).await;
     assert!(text(c, ".notice.error").await.contains("Not refunded"));
     layout.check(c, "payment-refund-refused").await;
+
+    // The overview's membership cards and recurring revenue chart.
+    s.goto("/").await;
+    assert_eq!(text(c, "#members + .cards .figure").await, "3");
+    assert!(
+        find(c, "#members ~ figure svg")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    layout.check(c, "overview-members").await;
+
+    // Donors: a full page, then the donor with long values.
+    s.goto("/donors").await;
+    assert_eq!(
+        c.find_all(Locator::Css("tbody tr")).await.unwrap().len(),
+        50,
+        "a full page"
+    );
+    layout.check(c, "donors").await;
+    find(c, "#q")
+        .await
+        .send_keys("wolfeschlegel")
+        .await
+        .unwrap();
+    click(c, "form.filters button[type=submit]").await;
+    wait_for_url(c, "the donor search", |u| u.contains("q=wolfeschlegel")).await;
+    click(c, "tbody tr a").await;
+    wait_for_url(c, "a donor's page", |u| u.contains("/donors/don_")).await;
+    assert!(text(c, "h1").await.contains("Maximiliana"));
+    assert!(
+        text(c, "table[aria-labelledby=memberships]")
+            .await
+            .contains("125.00 USD / year")
+    );
+    assert!(
+        find(c, "#history ~ figure svg")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    layout.check(c, "donor").await;
+
+    s.goto("/memberships").await;
+    assert_eq!(c.find_all(Locator::Css("tbody tr")).await.unwrap().len(), 5);
+    layout.check(c, "memberships").await;
+    s.goto("/memberships?status=past_due").await;
+    assert!(text(c, "tbody").await.contains("Tom Okafor"));
+
+    // Campaigns, then the create form sent with bad fields.
+    s.goto("/campaigns").await;
+    assert_eq!(
+        c.find_all(Locator::Css("section.campaign"))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
+        text(c, "#campaign-2025-spring-drive .badge")
+            .await
+            .contains("ended")
+    );
+    layout.check(c, "campaigns").await;
+    click(c, "#new-campaign summary").await;
+    find(c, "#new-slug")
+        .await
+        .send_keys("year end")
+        .await
+        .unwrap();
+    find(c, "#new-goal").await.send_keys("lots").await.unwrap();
+    click(c, "form[action^='/campaigns#'] button[type=submit]").await;
+    wait_for(c, "#new-slug-error").await;
+    assert!(text(c, "#new-name-error").await.contains("Name must be"));
+    layout.check(c, "campaigns-invalid").await;
 
     // Token admin: the secret shown once, then the list with a revoked token.
     s.goto("/admin/tokens").await;
