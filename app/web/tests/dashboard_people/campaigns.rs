@@ -225,12 +225,12 @@ async fn admins_create_and_edit_campaigns_and_see_their_progress() {
             ("Year-end 2026", Some(200_000)),
             "{db}: unchanged"
         );
-        let r = post(
-            "/campaigns/no-such-campaign",
-            owned(campaign_form(&csrf, "", "X", "1")),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "{db}");
+        // No such campaign: 404, with good values or bad.
+        for goal in ["1", "lots"] {
+            let form = owned(campaign_form(&csrf, "", "X", goal));
+            let r = post("/campaigns/no-such-campaign", form).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{db}: {goal}");
+        }
 
         // A form without the session's token is refused.
         let r = post(

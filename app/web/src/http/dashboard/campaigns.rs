@@ -376,6 +376,12 @@ pub async fn update_campaign(
 ) -> Result<Response, DashError> {
     staff.check_csrf(&form.csrf)?;
     let slug = parse_slug(&slug).map_err(|_| DashError::NotFound)?;
+    // Looked up first, so a form for no campaign is a 404, not errors on no form.
+    state
+        .store
+        .campaign(&slug)
+        .await?
+        .ok_or(DashError::NotFound)?;
     let spec = match form.input().parse() {
         Ok(spec) => spec,
         Err(errors) => {
