@@ -307,5 +307,16 @@ async fn a_gift_and_a_membership_reach_the_ledger_donor_campaign_and_dashboard()
         .await;
         assert!(gift_page.contains("51.44"), "{who}");
         assert!(gift_page.contains(&pi), "{who}: the PaymentIntent is shown");
+        let donor_page = staff_page(&h, &cookie, &format!("/donors/{donor_id}")).await;
+        assert!(donor_page.contains("Member@Example.org"), "{who}");
+        assert!(donor_page.contains("45.00 USD"), "{who}: the donor's net");
+        assert!(
+            donor_page.contains(&sub),
+            "{who}: the membership's subscription"
+        );
+        let memberships = staff_page(&h, &cookie, "/memberships?status=canceled").await;
+        assert!(memberships.contains("15.00 USD"), "{who}");
+        let campaigns = staff_page(&h, &cookie, "/campaigns").await;
+        assert!(campaigns.contains("51.44 USD"), "{who}: raised");
     }
 }
