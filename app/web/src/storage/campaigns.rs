@@ -2,6 +2,10 @@
 //! of the `campaign` dimension, so its cost does not grow with the number
 //! of payments.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use serde_json::json;
 
 use super::audit::{self, AuditEntry};
@@ -11,6 +15,28 @@ use super::retry::TxError;
 use super::text::Text;
 use super::{Store, StoreError};
 use crate::domain::{Campaign, CampaignProgress, CampaignSpec, Currency, Timestamp};
+
+/// How old the donation page's campaign and progress may be: the page is
+/// the busiest public one, and its progress bar need not move by the
+/// millisecond. Staff pages read the database every time.
+pub const PAGE_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// More entries than this and expired ones are swept out (slugs come from
+/// the query string, so unknown ones are cached too and must not pile up).
+const SWEEP_ABOVE: usize = 1024;
+
+type PageEntry = (Option<(Campaign, CampaignProgress)>, Instant);
+
+#[derive(Default)]
+pub struct PageCache {
+    entries: Mutex<HashMap<String, PageEntry>>,
+}
+
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PageCache")
+    }
+}
 
 const COLUMNS: &str =
     "slug, name, goal, currency, match_ratio, match_cap, ends_at, created_at, updated_at";
@@ -125,6 +151,44 @@ async fn update(
 }
 
 impl Store {
+    /// The campaign and its progress as the public donation page shows
+    /// them: at most [`PAGE_CACHE_TTL`] old.
+    pub async fn campaign_for_page(
+        &self,
+        slug: &str,
+    ) -> Result<Option<(Campaign, CampaignProgress)>, StoreError> {
+        {
+            let entries = self
+                .page_campaigns
+                .entries
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some((found, at)) = entries.get(slug)
+                && at.elapsed() < PAGE_CACHE_TTL
+            {
+                return Ok(found.clone());
+            }
+        }
+        let read_at = Instant::now();
+        let found = match self.campaign(slug).await? {
+            Some(c) => {
+                let progress = self.campaign_progress(&c).await?;
+                Some((c, progress))
+            }
+            None => None,
+        };
+        let mut entries = self
+            .page_campaigns
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= SWEEP_ABOVE {
+            entries.retain(|_, (_, at)| at.elapsed() < PAGE_CACHE_TTL);
+        }
+        entries.insert(slug.to_owned(), (found.clone(), read_at));
+        Ok(found)
+    }
+
     pub async fn campaign(&self, slug: &str) -> Result<Option<Campaign>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM campaigns WHERE slug = ?");
         let sql = &sql;

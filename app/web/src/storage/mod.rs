@@ -127,6 +127,9 @@ pub struct Store {
     sqlite_file: Option<std::path::PathBuf>,
     /// Tokens recently read, so most API requests need one query, not two.
     pub(crate) tokens: std::sync::Arc<tokens::TokenCache>,
+    /// Campaigns as the donation page shows them, read at most once per
+    /// [`campaigns::PAGE_CACHE_TTL`].
+    pub(crate) page_campaigns: std::sync::Arc<campaigns::PageCache>,
     /// When a connection was last lost (see [`retry`]).
     losses: std::sync::Arc<retry::Losses>,
 }
@@ -224,6 +227,7 @@ impl Store {
             pool: Pool::Sqlite(pool),
             sqlite_file: (!in_memory).then_some(filename),
             tokens: Default::default(),
+            page_campaigns: Default::default(),
             losses: Default::default(),
         })
     }
@@ -278,6 +282,7 @@ impl Store {
             pool: Pool::MySql(pool),
             sqlite_file: None,
             tokens: Default::default(),
+            page_campaigns: Default::default(),
             losses,
         })
     }

@@ -26,7 +26,9 @@ async fn donors_are_listed_searched_and_paged() {
         let first = get(&app, "/donors", &cookie).await;
         assert_eq!(first.status, StatusCode::OK, "{db}");
         assert_eq!(rows(&first.text), 50, "{db}: a full page");
-        assert!(first.text.contains("56 donors in all"), "{db}");
+        // No count of every donor: on InnoDB an exact COUNT(*) reads the
+        // whole table, which at 200,000 donors made this page take 45 ms.
+        assert!(first.text.contains("One donor per email"), "{db}");
         assert!(rel(&first.text, "prev").is_none(), "{db}: the first page");
         let next = rel(&first.text, "next").expect("an older page");
         assert!(next.contains("starting_after="), "{next}");

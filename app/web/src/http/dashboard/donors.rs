@@ -92,7 +92,6 @@ struct DonorsPage {
     errors: Vec<String>,
     rows: Vec<DonorRowView>,
     pager: Pager,
-    total: i64,
 }
 
 /// `/donors`: the table with keyset "newer/older" links that keep the search.
@@ -109,7 +108,6 @@ pub async fn donors(
         errors: Vec::new(),
         rows: Vec::new(),
         pager: Pager::default(),
-        total: state.store.donor_count().await?,
     };
     if q.chars().count() > MAX_QUERY_CHARS {
         page.errors

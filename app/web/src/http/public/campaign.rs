@@ -31,14 +31,13 @@ pub async fn open_campaign(store: &Store, slug: &str) -> Result<Option<CampaignV
     let Ok(slug) = parse_slug(slug) else {
         return Ok(None);
     };
-    let Some(campaign) = store.campaign(&slug).await? else {
+    let Some((campaign, progress)) = store.campaign_for_page(&slug).await? else {
         return Ok(None);
     };
     let now = Timestamp::now();
     if !campaign.is_open(now) {
         return Ok(None);
     }
-    let progress = store.campaign_progress(&campaign).await?;
     let code = campaign.currency.code();
     let matching = campaign.match_active(&progress, now);
     Ok(Some(CampaignView {
