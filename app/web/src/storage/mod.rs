@@ -15,6 +15,7 @@ mod exec;
 pub mod idempotency;
 pub mod memberships;
 pub mod payments;
+pub mod privacy;
 pub mod processor;
 pub mod recurring;
 mod release;
@@ -190,7 +191,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Freed pages and cells are zeroed, so an erased reader's name
+            // and email leave no copy in the file (see `privacy`).
+            .pragma("secure_delete", "ON");
         let filename = opts.get_filename().to_path_buf();
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         // An in-memory database exists per connection: keep exactly one.

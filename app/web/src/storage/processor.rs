@@ -7,10 +7,10 @@
 use serde_json::json;
 
 use super::audit::{self, AuditEntry};
-use super::donors;
 use super::exec::Tx;
 use super::memberships::{self, SubscriptionState};
 use super::payments::{INSERT_COLUMNS, PAYMENT_COLUMNS, RefundMade, apply_refund, metadata_json};
+use super::privacy::events as privacy;
 use super::retry::TxError;
 use super::rollups::{self, Deltas};
 use super::text::Text;
@@ -283,7 +283,8 @@ async fn apply(
             at,
         } => dispute_changed(tx, payment_ref, dispute, *at, now).await?,
         Effect::Membership(state) => {
-            let id = memberships::upsert(tx, state, now).await?;
+            let state = privacy::member_state(tx, state, false).await?;
+            let id = memberships::upsert(tx, &state, now).await?;
             let details = json!({"status": state.status, "amount": state.amount,
                                  "currency": state.currency, "interval": state.interval,
                                  "cancel_at_period_end": state.cancel_at_period_end});
@@ -326,12 +327,23 @@ async fn upsert_payment(
     // and concurrent inserts into one gap deadlock on MySQL.
     let id = new_id("pay");
     let metadata = Metadata::default();
-    let donor = donors::link(tx, &p.payer_email, &p.payer_name, p.created_at).await?;
+    // The payer as recorded: a pseudonym when the donor was erased.
+    let payer = privacy::payer_of(
+        tx,
+        &p.external_ref,
+        p.subscription.as_deref(),
+        &p.payer_email,
+        &p.payer_name,
+        p.created_at,
+    )
+    .await?;
+    let donor = payer.donor.as_str();
     if let Some(state) = &p.membership {
-        memberships::upsert(tx, state, now).await?;
+        let state = privacy::member_state(tx, state, payer.erased).await?;
+        memberships::upsert(tx, &state, now).await?;
     }
     let membership = match &p.subscription {
-        Some(sub) => memberships::of_subscription(tx, sub, &donor).await?,
+        Some(sub) => memberships::of_subscription(tx, sub, donor).await?,
         None => None,
     };
     let sql = format!(
@@ -345,15 +357,15 @@ async fn upsert_payment(
         p.currency.as_str().into(),
         p.status.as_str().into(),
         p.method.as_str().into(),
-        p.payer_name.as_str().into(),
-        p.payer_email.as_str().into(),
+        payer.name.as_str().into(),
+        payer.email.as_str().into(),
         p.campaign.as_deref().into(),
         None::<&str>.into(),
         p.external_ref.as_str().into(),
         metadata_json(&metadata).into(),
         p.created_at.0.into(),
         now.0.into(),
-        donor.as_str().into(),
+        donor.into(),
         STRIPE.into(),
         p.fee.into(),
         p.subscription.as_deref().into(),
