@@ -17,6 +17,7 @@ use crate::storage::{ConnectOptions, Store, StoreError};
 use crate::telemetry::{self, LogFormat};
 
 mod campaign;
+mod donor;
 mod serve;
 mod stripe;
 use serve::{demo, follow_database_url_file, healthcheck, secret_from, serve, serve_config};
@@ -88,6 +89,12 @@ pub enum Command {
     /// Campaigns: a goal, a match and an end for the donation page.
     #[command(subcommand)]
     Campaign(campaign::CampaignCommand),
+    /// A reader's data: export it, or erase it (docs/privacy.md).
+    #[command(subcommand)]
+    Donor(donor::DonorCommand),
+    /// Erase donors with no gift in N years.
+    #[command(subcommand)]
+    Retention(donor::RetentionCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -563,6 +570,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Campaign(command) => {
             let store = cli.store(DEFAULT_DATABASE_URL).await?;
             campaign::run(&store, command).await
+        }
+        Command::Donor(command) => {
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            donor::donor(&store, command).await
+        }
+        Command::Retention(command) => {
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            donor::retention(&store, command).await
         }
         Command::Stripe(command) => {
             let args = match command {

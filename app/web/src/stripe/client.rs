@@ -5,7 +5,8 @@
 //! most twice, with backoff) only where Stripe says a retry is safe: a
 //! connection failure or timeout, a 409 lock conflict, a 429, or a 5xx, and
 //! never when Stripe answers `Stripe-Should-Retry: false`. POSTs are retried
-//! only because they carry an idempotency key. The secret key is never in
+//! only because they carry an idempotency key; the one DELETE (cancelling a
+//! subscription) because doing it twice does it once. The secret key is never in
 //! an error message or a log line.
 
 use std::time::Duration;
@@ -135,6 +136,14 @@ impl StripeClient {
     pub async fn subscription(&self, id: &str) -> Result<Subscription, StripeError> {
         let path = format!("/v1/subscriptions/{}", path_segment(id)?);
         self.get(&path, &[]).await
+    }
+
+    /// `DELETE /v1/subscriptions/{id}`: cancels it now (no proration, no
+    /// final invoice). A DELETE carries no idempotency key (Stripe ignores
+    /// one there); cancelling is itself safe to repeat.
+    pub async fn cancel_subscription(&self, id: &str) -> Result<Subscription, StripeError> {
+        let uri = format!("{}/v1/subscriptions/{}", self.base, path_segment(id)?);
+        self.call(Method::DELETE, &uri, None, None).await
     }
 
     /// `GET /v1/charges/{id}` with its balance transaction expanded.

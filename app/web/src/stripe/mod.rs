@@ -3,6 +3,7 @@
 
 pub mod checkout;
 pub mod client;
+pub mod erasure;
 pub mod events;
 pub mod objects;
 pub mod refunds;
