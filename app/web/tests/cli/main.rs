@@ -1,6 +1,7 @@
 //! The `payments` binary as operators run it: exit codes and one-line
 //! errors, token and user commands, seeding, and a real server that drains
-//! and exits cleanly on SIGTERM.
+//! and exits cleanly on SIGTERM; a reader's export and erasure, and
+//! retention.
 
 #[path = "../process/mod.rs"]
 mod process;
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use process::{ChildGuard, Server, http, parse_response, payments, run, stderr, stdout};
 
 mod commands;
+mod privacy;
 mod serving;
 
 /// Asserts the process failed with `code` and said one `error:` sentence.

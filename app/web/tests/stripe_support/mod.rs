@@ -17,7 +17,9 @@
 //! Answered: `GET /v1/{payment_intents,charges,balance_transactions,refunds,
 //! disputes,checkout/sessions,invoices,subscriptions,events}/{id}` with
 //! `expand[]`; the lists `GET /v1/events`, `/v1/balance_transactions`,
-//! `/v1/refunds`; `POST /v1/refunds` and `POST /v1/checkout/sessions` (one
+//! `/v1/refunds`; `DELETE /v1/subscriptions/{id}` (cancels a stored one
+//! now: `status` `canceled`, `canceled_at`; one already canceled is a 400);
+//! `POST /v1/refunds` and `POST /v1/checkout/sessions` (one
 //! line item with inline `price_data`; its `url` is `<base>/c/pay/<id>`,
 //! where `GET` answers a plain stand-in page without a key, outside the
 //! recording and the misbehaviours), both with `Idempotency-Key` (the same
@@ -27,12 +29,14 @@
 //!
 //! Not modelled: any other endpoint (subscription creation and updates,
 //! Checkout's own page and its events, Billing Portal answer "Unrecognized
-//! request URL"); Checkout Sessions never expire, take no `price` ids,
-//! discounts, tax or minimum amounts, and completing one creates neither
+//! request URL"); a cancel takes no `invoice_now` or `prorate`; Checkout
+//! Sessions never expire, take no `price` ids, discounts, tax or minimum
+//! amounts, and completing one creates neither
 //! its PaymentIntent nor its subscription objects (only their ids);
 //! events are never emitted by the fake's own actions (a refund it creates
-//! adds no `refund.created` event and no balance transaction; it does raise
-//! the charge's `amount_refunded`); idempotency keys never expire and are
+//! adds no `refund.created` event and no balance transaction, though it
+//! raises the charge's `amount_refunded`; a cancel adds no
+//! `customer.subscription.deleted`); idempotency keys never expire and are
 //! not scoped by API key; `livemode` is not checked against the key's mode;
 //! Basic auth and restricted (`rk_`) keys are refused; no rate limiting.
 

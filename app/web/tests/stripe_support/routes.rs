@@ -1,6 +1,6 @@
 //! The routes [`FakeStripe`](super::FakeStripe) answers once a request is
-//! authorised: retrieval with `expand[]`, lists, and refund and Checkout
-//! Session creation.
+//! authorised: retrieval with `expand[]`, lists, refund and Checkout
+//! Session creation, and cancelling a subscription.
 
 use serde_json::{Map, Value, json};
 
@@ -31,6 +31,13 @@ pub(super) fn route(inner: &mut Inner, req: &Recorded) -> Reply {
         ("GET", "refunds") => list(inner, req, "refund", &["charge", "payment_intent"]),
         ("POST", "refunds") => create_refund(inner, req),
         ("POST", "checkout/sessions") => super::checkout::create(inner, req),
+        ("DELETE", _) => match rest
+            .strip_prefix("subscriptions/")
+            .filter(|id| !id.is_empty() && !id.contains('/'))
+        {
+            Some(id) => cancel_subscription(inner, req, id),
+            None => unrecognized(req),
+        },
         ("GET", _) => {
             for (collection, kind) in RETRIEVE {
                 let id = rest
@@ -390,4 +397,28 @@ fn create_refund(inner: &mut Inner, req: &Recorded) -> Reply {
         inner.put(charge);
     }
     expand_all(inner, req, refund)
+}
+
+/// `DELETE /v1/subscriptions/{id}`: cancels it now (`status` `canceled`,
+/// `canceled_at` and `ended_at` now, `cancel_at_period_end` false). One
+/// already canceled is refused, as Stripe does, with a 400.
+fn cancel_subscription(inner: &mut Inner, req: &Recorded, id: &str) -> Reply {
+    let Some(mut sub) = inner
+        .get(id)
+        .filter(|_| kind_of(id) == Some("subscription"))
+        .cloned()
+    else {
+        return missing("subscription", id, "id");
+    };
+    if sub["status"] == "canceled" {
+        let message = format!("A canceled subscription can only update its metadata ({id}).");
+        return invalid(None, message, None);
+    }
+    let at = now();
+    sub["status"] = "canceled".into();
+    sub["canceled_at"] = at.into();
+    sub["ended_at"] = at.into();
+    sub["cancel_at_period_end"] = false.into();
+    inner.put(sub.clone());
+    expand_all(inner, req, sub)
 }
