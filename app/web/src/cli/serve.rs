@@ -307,15 +307,9 @@ const DEMO_MEMBERSHIPS: usize = 600;
 /// Two campaigns matching the seeded payments' campaign values: this year's
 /// year-end drive with a goal and a match, and the spring drive, ended.
 async fn demo_campaigns(store: &Store) -> Result<(), CliError> {
-    let today = chrono::Utc::now().date_naive();
-    let year = today.format("%Y").to_string();
-    let next_year = (today
-        .format("%Y")
-        .to_string()
-        .parse::<i32>()
-        .unwrap_or(2026)
-        + 1)
-    .to_string();
+    use chrono::Datelike;
+    let year = chrono::Utc::now().year();
+    let next_year = year + 1;
     let year_end = format!("{year}-year-end");
     let spring = format!("{year}-spring-drive");
     let ends = format!("{next_year}-01-01");
@@ -325,10 +319,12 @@ async fn demo_campaigns(store: &Store) -> Result<(), CliError> {
             year_end.as_str(),
             CampaignInput {
                 name: "Year-end drive: every gift matched",
-                goal: Some("250000"),
+                // The seeded year-end gifts come to about 300,000 USD: the
+                // goal is not reached yet and the match still lasts.
+                goal: Some("750000"),
                 currency: Some("USD"),
                 match_ratio: Some("1"),
-                match_cap: Some("50000"),
+                match_cap: Some("400000"),
                 ends: Some(ends.as_str()),
             },
         ),
@@ -336,7 +332,7 @@ async fn demo_campaigns(store: &Store) -> Result<(), CliError> {
             spring.as_str(),
             CampaignInput {
                 name: "Spring member drive",
-                goal: Some("40000"),
+                goal: Some("600000"),
                 currency: Some("USD"),
                 ends: Some(spring_ends.as_str()),
                 ..CampaignInput::default()
