@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use payments::domain::{
-    CampaignInput, Interval, MembershipStatus, NewPayment, NewRefund, Timestamp,
+    CampaignInput, Interval, MembershipStatus, NewPayment, NewRefund, PageFrom, Timestamp,
 };
 use payments::storage::memberships::SubscriptionState;
 use payments::storage::processor::{Effect, EventRecord, Source};
@@ -180,7 +180,10 @@ async fn backfilled() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
 #[tokio::test]
 async fn the_backfill_makes_one_donor_per_email_whatever_its_case() {
     for (name, store, _dir) in backfilled().await {
-        let page = store.list_donors(None, 100, None).await.unwrap();
+        let page = store
+            .list_donors(None, 100, &PageFrom::Start)
+            .await
+            .unwrap();
         assert_eq!(page.items.len(), 2, "{name}: {:?}", page.items);
         for id in ["pay_old1", "pay_old2", "pay_old3"] {
             let p = store.payment(id).await.unwrap();
@@ -339,7 +342,7 @@ async fn recurring_revenue_counts_monthly_and_a_twelfth_of_yearly_per_currency()
         assert_eq!(stats.started_since, 8, "{}", db.name);
         assert_eq!(stats.canceled_since, 1, "{}", db.name);
         let past_due = store
-            .list_memberships(Some(PastDue), 10, None)
+            .list_memberships(Some(PastDue), 10, &PageFrom::Start)
             .await
             .unwrap();
         assert_eq!(past_due.items.len(), 1);
@@ -352,7 +355,7 @@ async fn recurring_revenue_counts_monthly_and_a_twelfth_of_yearly_per_currency()
         )
         .await;
         let canceled = store
-            .list_memberships(Some(Canceled), 10, None)
+            .list_memberships(Some(Canceled), 10, &PageFrom::Start)
             .await
             .unwrap();
         assert_eq!(canceled.items.len(), 1, "{}", db.name);
@@ -413,6 +416,14 @@ async fn campaign_progress_and_match_come_from_the_rollups() {
         assert_eq!(p.matched, 30_000, "capped at 300.00");
         assert_eq!(p.match_remaining, Some(0));
         assert_eq!(p.percent_of_goal(&campaign), Some(68));
+        // The donation page's read is cached for a second; an edit made
+        // through this process shows at once.
+        let (cached, _) = store
+            .campaign_for_page("2026-year-end")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(cached.name, "Year-end drive");
         let edited = CampaignInput {
             name: "Year-end",
             goal: Some("2000"),
@@ -424,6 +435,16 @@ async fn campaign_progress_and_match_come_from_the_rollups() {
             .update_campaign("test", "2026-year-end", &edited)
             .await
             .unwrap();
+        let (shown, _) = store
+            .campaign_for_page("2026-year-end")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            shown.name, "Year-end",
+            "{}: the edit is on the page at once",
+            db.name
+        );
         assert_eq!(
             (c.name.as_str(), c.goal, c.match_ratio),
             ("Year-end", Some(200_000), None)

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::listing::Cursor;
 use super::names::string_enum;
 use super::payment::Timestamp;
 
@@ -50,6 +51,16 @@ pub struct Donor {
     pub memberships: Vec<Membership>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+}
+
+impl Donor {
+    /// Where this donor stands in the donor list's keyset order.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            created_at: self.created_at.0,
+            id: self.id.clone(),
+        }
+    }
 }
 
 string_enum!(
@@ -115,6 +126,15 @@ pub struct Membership {
 }
 
 impl Membership {
+    /// Where this membership stands in the list's keyset order (newest
+    /// started first).
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            created_at: self.started_at.0,
+            id: self.id.clone(),
+        }
+    }
+
     /// What this membership brings in a month, in minor units: a yearly
     /// one counts a twelfth (rounded down).
     pub fn monthly_amount(&self) -> i64 {

@@ -119,23 +119,73 @@ pub struct Page<T = Payment> {
 }
 
 impl<T> Page<T> {
-    /// The page from the up to `req.limit + 1` rows read for `req`, in the
+    /// The page from the up to `limit + 1` rows read from `from`, in the
     /// order they were read: a row past the limit only says that more
     /// follow, and rows read towards newer ones (`Before`) are put back
     /// newest first.
-    pub fn from_rows(rows: Vec<T>, req: &ListRequest) -> Page<T> {
-        let limit = usize::try_from(req.limit).unwrap_or(0);
+    pub fn from_rows(rows: Vec<T>, limit: i64, from: &PageFrom) -> Page<T> {
+        let limit = usize::try_from(limit).unwrap_or(0);
         let has_more = rows.len() > limit;
         let mut items: Vec<T> = rows.into_iter().take(limit).collect();
-        if matches!(req.from, PageFrom::Before(_)) {
+        if matches!(from, PageFrom::Before(_)) {
             items.reverse();
         }
         Page { items, has_more }
     }
+
+    /// The items, each made into another type (a row into its object).
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
+            has_more: self.has_more,
+        })
+    }
+
+    /// The cursor of the last item (`key` gives it) when more follow it in
+    /// the order read, encoded for `starting_after`.
+    pub fn next_cursor(&self, key: impl Fn(&T) -> Cursor) -> Option<String> {
+        let last = self.items.last().filter(|_| self.has_more)?;
+        Some(key(last).encode())
+    }
 }
 
-fn non_empty(v: &Option<String>) -> Option<&str> {
+/// A parameter's value, trimmed; None when absent or blank.
+pub(crate) fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `limit`: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent (and, with
+/// an error recorded, when bad).
+pub(crate) fn parse_limit(v: &Option<String>, errors: &mut Vec<FieldError>) -> i64 {
+    match non_empty(v) {
+        None => DEFAULT_LIMIT,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be an integer between 1 and {MAX_LIMIT}"),
+                ));
+                DEFAULT_LIMIT
+            }
+        },
+    }
+}
+
+/// A cursor parameter (`field` names it in the error), None when absent.
+pub(crate) fn parse_cursor(
+    field: &str,
+    v: &Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Cursor> {
+    let c = Cursor::decode(non_empty(v)?);
+    if c.is_none() {
+        errors.push(FieldError::new(
+            field,
+            "must be a cursor returned as next_cursor",
+        ));
+    }
+    c
 }
 
 /// An id of ours with `prefix` (`don`, `mem`): the prefix, `_`, and up to
@@ -216,31 +266,8 @@ impl RawListParams {
     pub fn list_request(&self) -> Result<ListRequest, Vec<FieldError>> {
         let mut errors = Vec::new();
         let filter = self.filter().map_err(|e| errors.extend(e)).ok();
-        let limit = match non_empty(&self.limit) {
-            None => Some(DEFAULT_LIMIT),
-            Some(s) => match s.parse::<i64>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => Some(n),
-                _ => {
-                    errors.push(FieldError::new(
-                        "limit",
-                        format!("must be an integer between 1 and {MAX_LIMIT}"),
-                    ));
-                    None
-                }
-            },
-        };
-        let mut cursor = |field: &str, v: &Option<String>| {
-            non_empty(v).and_then(|s| {
-                let c = Cursor::decode(s);
-                if c.is_none() {
-                    errors.push(FieldError::new(
-                        field,
-                        "must be a cursor returned as next_cursor",
-                    ));
-                }
-                c
-            })
-        };
+        let limit = parse_limit(&self.limit, &mut errors);
+        let mut cursor = |field: &str, v: &Option<String>| parse_cursor(field, v, &mut errors);
         let after = cursor("starting_after", &self.starting_after);
         let before = cursor("ending_before", &self.ending_before);
         if after.is_some() && before.is_some() {
@@ -259,7 +286,7 @@ impl RawListParams {
         };
         Ok(ListRequest {
             filter: filter.unwrap_or_default(),
-            limit: limit.unwrap_or(DEFAULT_LIMIT),
+            limit,
             from,
         })
     }
@@ -311,16 +338,11 @@ mod tests {
             created_at: 1,
             id: "pay_a".into(),
         };
-        let req = |limit, from| ListRequest {
-            filter: Filter::default(),
-            limit,
-            from,
-        };
-        let after = Page::from_rows(vec![9, 8, 7], &req(2, PageFrom::After(cursor.clone())));
+        let after = Page::from_rows(vec![9, 8, 7], 2, &PageFrom::After(cursor.clone()));
         assert_eq!((after.items, after.has_more), (vec![9, 8], true));
-        let before = Page::from_rows(vec![3, 4], &req(2, PageFrom::Before(cursor)));
+        let before = Page::from_rows(vec![3, 4], 2, &PageFrom::Before(cursor));
         assert_eq!((before.items, before.has_more), (vec![4, 3], false));
-        let empty = Page::from_rows(Vec::<i32>::new(), &req(25, PageFrom::Start));
+        let empty = Page::from_rows(Vec::<i32>::new(), 25, &PageFrom::Start);
         assert_eq!((empty.items.len(), empty.has_more), (0, false));
     }
 

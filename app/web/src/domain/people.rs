@@ -2,40 +2,13 @@
 //! and validated.
 
 use super::donor::MembershipStatus;
-use super::listing::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS};
+use super::listing::{MAX_QUERY_CHARS, PageFrom, non_empty, parse_cursor, parse_limit};
 use super::query;
 use super::validate::FieldError;
 
-fn non_empty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn limit(v: &Option<String>, errors: &mut Vec<FieldError>) -> i64 {
-    match non_empty(v) {
-        None => DEFAULT_LIMIT,
-        Some(s) => match s.parse::<i64>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                errors.push(FieldError::new(
-                    "limit",
-                    format!("must be an integer between 1 and {MAX_LIMIT}"),
-                ));
-                DEFAULT_LIMIT
-            }
-        },
-    }
-}
-
-fn cursor(v: &Option<String>, errors: &mut Vec<FieldError>) -> Option<Cursor> {
-    let s = non_empty(v)?;
-    let c = Cursor::decode(s);
-    if c.is_none() {
-        errors.push(FieldError::new(
-            "starting_after",
-            "must be a cursor returned as next_cursor",
-        ));
-    }
-    c
+/// `starting_after` (these lists page forwards only).
+fn after(v: &Option<String>, errors: &mut Vec<FieldError>) -> PageFrom {
+    parse_cursor("starting_after", v, errors).map_or(PageFrom::Start, PageFrom::After)
 }
 
 /// `GET /api/v1/donors` as it arrives.
@@ -55,7 +28,7 @@ pub struct RawDonorParams {
 pub struct DonorQuery {
     pub q: Option<String>,
     pub limit: i64,
-    pub after: Option<Cursor>,
+    pub from: PageFrom,
 }
 
 impl RawDonorParams {
@@ -70,10 +43,10 @@ impl RawDonorParams {
                 format!("must be at most {MAX_QUERY_CHARS} characters"),
             ));
         }
-        let limit = limit(&self.limit, &mut errors);
-        let after = cursor(&self.starting_after, &mut errors);
+        let limit = parse_limit(&self.limit, &mut errors);
+        let from = after(&self.starting_after, &mut errors);
         if errors.is_empty() {
-            Ok(DonorQuery { q, limit, after })
+            Ok(DonorQuery { q, limit, from })
         } else {
             Err(errors)
         }
@@ -97,7 +70,7 @@ pub struct RawMembershipParams {
 pub struct MembershipQuery {
     pub status: Option<MembershipStatus>,
     pub limit: i64,
-    pub after: Option<Cursor>,
+    pub from: PageFrom,
 }
 
 impl RawMembershipParams {
@@ -108,13 +81,13 @@ impl RawMembershipParams {
                 .map_err(|m| errors.push(FieldError::new("status", m)))
                 .ok()
         });
-        let limit = limit(&self.limit, &mut errors);
-        let after = cursor(&self.starting_after, &mut errors);
+        let limit = parse_limit(&self.limit, &mut errors);
+        let from = after(&self.starting_after, &mut errors);
         if errors.is_empty() {
             Ok(MembershipQuery {
                 status,
                 limit,
-                after,
+                from,
             })
         } else {
             Err(errors)
@@ -147,7 +120,7 @@ mod tests {
         .parse()
         .unwrap();
         assert_eq!(ok.status, Some(MembershipStatus::PastDue));
-        assert_eq!(ok.limit, DEFAULT_LIMIT);
+        assert_eq!(ok.limit, super::super::listing::DEFAULT_LIMIT);
         let donors = RawDonorParams {
             q: Some("x".repeat(MAX_QUERY_CHARS + 1)),
             limit: Some("101".into()),

@@ -64,9 +64,9 @@ pub async fn list_donors(
     let q = raw.parse().map_err(ApiError::invalid)?;
     let page = state
         .store
-        .list_donors(q.q.as_deref(), q.limit, q.after.as_ref())
+        .list_donors(q.q.as_deref(), q.limit, &q.from)
         .await?;
-    let next_cursor = page.next_cursor();
+    let next_cursor = page.next_cursor(Donor::cursor);
     Ok(json(&DonorList {
         object: "list",
         has_more: page.has_more,
@@ -109,9 +109,9 @@ pub async fn list_memberships(
     let q = raw.parse().map_err(ApiError::invalid)?;
     let page = state
         .store
-        .list_memberships(q.status, q.limit, q.after.as_ref())
+        .list_memberships(q.status, q.limit, &q.from)
         .await?;
-    let next_cursor = page.next_cursor();
+    let next_cursor = page.next_cursor(Membership::cursor);
     Ok(json(&MembershipList {
         object: "list",
         has_more: page.has_more,

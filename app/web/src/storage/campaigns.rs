@@ -239,7 +239,7 @@ impl Store {
     ) -> Result<Campaign, StoreError> {
         self.write(|tx| Box::pin(create(tx, actor, slug, spec)))
             .await?;
-        self.campaign(slug).await?.ok_or(StoreError::NotFound)
+        self.saved_campaign(slug).await
     }
 
     pub async fn update_campaign(
@@ -250,6 +250,18 @@ impl Store {
     ) -> Result<Campaign, StoreError> {
         self.write(|tx| Box::pin(update(tx, actor, slug, spec)))
             .await?;
+        self.saved_campaign(slug).await
+    }
+
+    /// The campaign just written, read back. This process's donation page
+    /// stops showing the old one at once; other replicas within
+    /// [`PAGE_CACHE_TTL`].
+    async fn saved_campaign(&self, slug: &str) -> Result<Campaign, StoreError> {
+        self.page_campaigns
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(slug);
         self.campaign(slug).await?.ok_or(StoreError::NotFound)
     }
 }

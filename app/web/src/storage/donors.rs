@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::dialect::like_pattern;
 use super::exec::{Arg, Tx};
+use super::keyset;
 use super::memberships::{MEMBERSHIP_COLUMNS, MembershipRow};
 use super::text::Text;
 use super::{Store, StoreError};
-use crate::domain::{Cursor, Donor, GiftTotals, Membership, Timestamp, email_key, new_id};
+use crate::domain::{Donor, GiftTotals, Membership, Page, PageFrom, Timestamp, email_key, new_id};
 
 /// The donor of `email`, made (named `name`, dated `at`) if there is none:
 /// one per email whatever its case, even when two payments race.
@@ -93,39 +94,19 @@ pub(crate) async fn link_many(
     Ok(ids)
 }
 
-/// A page of donors, newest first.
-#[derive(Clone, Debug)]
-pub struct DonorPage {
-    pub items: Vec<Donor>,
-    pub has_more: bool,
-}
-
-impl DonorPage {
-    pub fn next_cursor(&self) -> Option<String> {
-        let last = self.items.last().filter(|_| self.has_more)?;
-        Some(
-            Cursor {
-                created_at: last.created_at.0,
-                id: last.id.clone(),
-            }
-            .encode(),
-        )
-    }
-}
-
 type DonorRow = (Text, Text, Text, i64);
 
 const CAPTURED: &str = "('succeeded', 'partially_refunded', 'refunded')";
 
 impl Store {
     /// Donors newest first, matching `q` (their id, or part of their name or
-    /// email) when given, after `after`.
+    /// email) when given, in keyset order from `from`.
     pub async fn list_donors(
         &self,
         q: Option<&str>,
         limit: i64,
-        after: Option<&Cursor>,
-    ) -> Result<DonorPage, StoreError> {
+        from: &PageFrom,
+    ) -> Result<Page<Donor>, StoreError> {
         let d = self.dialect();
         let mut clauses = Vec::new();
         let mut args: Vec<Arg<'_>> = Vec::new();
@@ -138,31 +119,20 @@ impl Store {
             let pattern = like_pattern(q);
             args.extend([q.into(), pattern.clone().into(), pattern.into()]);
         }
-        if let Some(c) = after {
-            clauses.push("(created_at < ? OR (created_at = ? AND id < ?))".into());
-            args.extend([
-                c.created_at.into(),
-                c.created_at.into(),
-                c.id.as_str().into(),
-            ]);
-        }
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT id, name, email, created_at FROM donors{filter} \
-             ORDER BY created_at DESC, id DESC LIMIT ?"
+        let (sql, args) = keyset::page_query(
+            "SELECT id, name, email, created_at FROM donors",
+            "created_at",
+            clauses,
+            args,
+            from,
+            limit,
         );
-        args.push((limit + 1).into());
         let (sql, args) = (&sql, &args);
-        let mut rows: Vec<DonorRow> = self.read(|c| Box::pin(c.fetch_all(sql, args))).await?;
-        let has_more = rows.len() as i64 > limit;
-        rows.truncate(limit.max(0) as usize);
-        Ok(DonorPage {
-            items: self.donors_from(rows).await?,
-            has_more,
+        let rows: Vec<DonorRow> = self.read(|c| Box::pin(c.fetch_all(sql, args))).await?;
+        let page = Page::from_rows(rows, limit, from);
+        Ok(Page {
+            items: self.donors_from(page.items).await?,
+            has_more: page.has_more,
         })
     }
 
@@ -296,50 +266,6 @@ pub struct Gift {
 }
 
 impl Store {
-    /// The page of donors just newer than `before` (for "previous" links),
-    /// newest first, matching `q` as [`Store::list_donors`] does;
-    /// `has_more` says whether newer ones still exist.
-    pub async fn list_donors_before(
-        &self,
-        q: Option<&str>,
-        limit: i64,
-        before: &Cursor,
-    ) -> Result<DonorPage, StoreError> {
-        let d = self.dialect();
-        let mut clauses = Vec::new();
-        let mut args: Vec<Arg<'_>> = Vec::new();
-        if let Some(q) = q {
-            clauses.push(format!(
-                "(id = ? OR {} OR {})",
-                d.contains("name"),
-                d.contains("email")
-            ));
-            let pattern = like_pattern(q);
-            args.extend([q.into(), pattern.clone().into(), pattern.into()]);
-        }
-        clauses.push("(created_at > ? OR (created_at = ? AND id > ?))".into());
-        args.extend([
-            before.created_at.into(),
-            before.created_at.into(),
-            before.id.as_str().into(),
-        ]);
-        let sql = format!(
-            "SELECT id, name, email, created_at FROM donors WHERE {} \
-             ORDER BY created_at ASC, id ASC LIMIT ?",
-            clauses.join(" AND ")
-        );
-        args.push((limit + 1).into());
-        let (sql, args) = (&sql, &args);
-        let mut rows: Vec<DonorRow> = self.read(|c| Box::pin(c.fetch_all(sql, args))).await?;
-        let has_more = rows.len() as i64 > limit;
-        rows.truncate(limit.max(0) as usize);
-        rows.reverse();
-        Ok(DonorPage {
-            items: self.donors_from(rows).await?,
-            has_more,
-        })
-    }
-
     /// The names and emails of these donors (those that exist), by id: one
     /// statement for a page of memberships.
     pub async fn donor_names(

@@ -5,11 +5,13 @@
 use std::collections::BTreeMap;
 
 use super::exec::{Arg, Tx};
+use super::keyset;
 use super::payments::corrupt;
 use super::text::Text;
 use super::{Store, StoreError};
 use crate::domain::{
-    Cursor, Interval, Membership, MembershipStatus, Timestamp, monthly_recurring_revenue, new_id,
+    Interval, Membership, MembershipStatus, Page, PageFrom, Timestamp, monthly_recurring_revenue,
+    new_id,
 };
 
 pub(crate) const MEMBERSHIP_COLUMNS: &str = "id, donor_id, external_ref, amount, currency, \
@@ -172,26 +174,6 @@ pub(crate) async fn of_subscription(
     Ok(Some(id.0))
 }
 
-/// A page of memberships, newest first.
-#[derive(Clone, Debug)]
-pub struct MembershipPage {
-    pub items: Vec<Membership>,
-    pub has_more: bool,
-}
-
-impl MembershipPage {
-    pub fn next_cursor(&self) -> Option<String> {
-        let last = self.items.last().filter(|_| self.has_more)?;
-        Some(
-            Cursor {
-                created_at: last.started_at.0,
-                id: last.id.clone(),
-            }
-            .encode(),
-        )
-    }
-}
-
 /// The overview's membership figures.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipStats {
@@ -204,48 +186,31 @@ pub struct MembershipStats {
 }
 
 impl Store {
-    /// Memberships with `status` (any when None), newest first, after `after`.
+    /// Memberships with `status` (any when None), newest started first,
+    /// in keyset order from `from`.
     pub async fn list_memberships(
         &self,
         status: Option<MembershipStatus>,
         limit: i64,
-        after: Option<&Cursor>,
-    ) -> Result<MembershipPage, StoreError> {
+        from: &PageFrom,
+    ) -> Result<Page<Membership>, StoreError> {
         let mut clauses = Vec::new();
         let mut args: Vec<Arg<'_>> = Vec::new();
         if let Some(s) = status {
             clauses.push("status = ?".to_owned());
             args.push(s.as_str().into());
         }
-        if let Some(c) = after {
-            clauses.push("(started_at < ? OR (started_at = ? AND id < ?))".into());
-            args.extend([
-                c.created_at.into(),
-                c.created_at.into(),
-                c.id.as_str().into(),
-            ]);
-        }
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships{filter} \
-             ORDER BY started_at DESC, id DESC LIMIT ?"
+        let (sql, args) = keyset::page_query(
+            &format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships"),
+            "started_at",
+            clauses,
+            args,
+            from,
+            limit,
         );
-        args.push((limit + 1).into());
         let (sql, args) = (&sql, &args);
-        let mut rows: Vec<MembershipRow> = self.read(|c| Box::pin(c.fetch_all(sql, args))).await?;
-        let has_more = rows.len() as i64 > limit;
-        rows.truncate(limit.max(0) as usize);
-        Ok(MembershipPage {
-            items: rows
-                .into_iter()
-                .map(MembershipRow::into_membership)
-                .collect::<Result<_, _>>()?,
-            has_more,
-        })
+        let rows: Vec<MembershipRow> = self.read(|c| Box::pin(c.fetch_all(sql, args))).await?;
+        Page::from_rows(rows, limit, from).try_map(MembershipRow::into_membership)
     }
 
     pub async fn membership(&self, id: &str) -> Result<Membership, StoreError> {
@@ -306,49 +271,6 @@ impl Store {
             mrr: monthly_recurring_revenue(parsed),
             started_since: started,
             canceled_since: canceled,
-        })
-    }
-}
-
-impl Store {
-    /// The page of memberships just newer than `before` (for "previous"
-    /// links), newest first, with `status` when given; `has_more` says
-    /// whether newer ones still exist.
-    pub async fn list_memberships_before(
-        &self,
-        status: Option<MembershipStatus>,
-        limit: i64,
-        before: &Cursor,
-    ) -> Result<MembershipPage, StoreError> {
-        let mut clauses = Vec::new();
-        let mut args: Vec<Arg<'_>> = Vec::new();
-        if let Some(s) = status {
-            clauses.push("status = ?");
-            args.push(s.as_str().into());
-        }
-        clauses.push("(started_at > ? OR (started_at = ? AND id > ?))");
-        args.extend([
-            before.created_at.into(),
-            before.created_at.into(),
-            before.id.as_str().into(),
-        ]);
-        let sql = format!(
-            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE {} \
-             ORDER BY started_at ASC, id ASC LIMIT ?",
-            clauses.join(" AND ")
-        );
-        args.push((limit + 1).into());
-        let (sql, args) = (&sql, &args);
-        let mut rows: Vec<MembershipRow> = self.read(|c| Box::pin(c.fetch_all(sql, args))).await?;
-        let has_more = rows.len() as i64 > limit;
-        rows.truncate(limit.max(0) as usize);
-        rows.reverse();
-        Ok(MembershipPage {
-            items: rows
-                .into_iter()
-                .map(MembershipRow::into_membership)
-                .collect::<Result<_, _>>()?,
-            has_more,
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod dialect;
 pub mod donors;
 mod exec;
 pub mod idempotency;
+mod keyset;
 pub mod memberships;
 pub mod payments;
 pub mod privacy;

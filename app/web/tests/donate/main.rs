@@ -7,6 +7,8 @@
 mod common;
 #[path = "../dashboard_support/mod.rs"]
 mod dashboard_support;
+#[path = "../stripe_support/harness.rs"]
+mod harness;
 #[path = "../process/mod.rs"]
 mod process;
 #[path = "../stripe_support/mod.rs"]
@@ -21,18 +23,12 @@ mod submit;
 mod thanks;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{Response, TestApp, TestDb};
+use harness::Harness;
 use stripe_support::*;
-
-/// An application whose Stripe is the fake.
-pub struct Harness {
-    pub app: TestApp,
-    pub fake: FakeStripe,
-}
 
 /// The form as a browser has it after `GET /donate`: its cookie and hidden fields.
 #[derive(Clone, Debug)]
@@ -44,31 +40,6 @@ pub struct Page {
 }
 
 impl Harness {
-    pub async fn new(db: TestDb) -> Harness {
-        let fake = FakeStripe::start().await;
-        let mut app = TestApp::new(db).await;
-        let mut state = common::state(app.db.store.clone());
-        state.stripe = Some(Arc::new(stripe_config(&fake, WEBHOOK_SECRET)));
-        app.router = payments::http::router(state);
-        Harness { app, fake }
-    }
-
-    pub async fn sqlite() -> Harness {
-        Harness::new(common::sqlite_db().await).await
-    }
-
-    pub async fn all() -> Vec<Harness> {
-        let mut all = Vec::new();
-        for db in common::databases().await {
-            all.push(Harness::new(db).await);
-        }
-        all
-    }
-
-    pub fn name(&self) -> &'static str {
-        self.app.db.name
-    }
-
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
         get(&self.app, path, cookie).await
     }

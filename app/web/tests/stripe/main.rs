@@ -5,6 +5,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../stripe_support/harness.rs"]
+mod harness;
 #[path = "../stripe_support/mod.rs"]
 mod stripe_support;
 
@@ -20,42 +22,15 @@ mod effects;
 mod refunds;
 mod signatures;
 
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request};
-use common::{Response, TestApp, TestDb};
+use common::Response;
+use harness::Harness;
 use serde_json::Value;
 use stripe_support::*;
 
-/// An application whose Stripe is the fake.
-pub struct Harness {
-    pub app: TestApp,
-    pub fake: FakeStripe,
-}
-
 impl Harness {
-    pub async fn new(db: TestDb) -> Harness {
-        let fake = FakeStripe::start().await;
-        let mut app = TestApp::new(db).await;
-        let mut state = common::state(app.db.store.clone());
-        state.stripe = Some(Arc::new(stripe_config(&fake, WEBHOOK_SECRET)));
-        app.router = payments::http::router(state);
-        Harness { app, fake }
-    }
-
-    pub async fn all() -> Vec<Harness> {
-        let mut all = Vec::new();
-        for db in common::databases().await {
-            all.push(Harness::new(db).await);
-        }
-        all
-    }
-
-    pub fn name(&self) -> &'static str {
-        self.app.db.name
-    }
-
     /// Posts `body` to the webhook with this `Stripe-Signature` (none when `None`).
     pub async fn post_webhook(&self, body: &[u8], signature: Option<&str>) -> Response {
         let mut req = Request::builder()

@@ -2,7 +2,8 @@
 //! Test support for everything that talks to Stripe: objects built from
 //! Stripe's own example objects (`tests/fixtures/stripe/`), webhook
 //! signatures, and [`FakeStripe`], a local HTTP server that answers like
-//! Stripe's API. Include it with `mod stripe_support;`.
+//! Stripe's API. Include it with `mod stripe_support;` (and `harness.rs`, the
+//! application pointed at it, beside `mod common;` where a test needs it).
 //!
 //! ```ignore
 //! let stripe = FakeStripe::start().await;

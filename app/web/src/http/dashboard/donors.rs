@@ -11,7 +11,7 @@ use super::session::Staff;
 use super::view::{PageQuery, Pager, date_or_dash, money};
 use super::{Chrome, DashError, render};
 use crate::domain::listing::MAX_QUERY_CHARS;
-use crate::domain::{Cursor, Donor, MembershipStatus, PageFrom};
+use crate::domain::{Donor, MembershipStatus, PageFrom};
 use crate::http::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -121,22 +121,14 @@ pub async fn donors(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     let search = (!q.is_empty()).then_some(q.as_str());
-    let result = match &from {
-        PageFrom::Before(c) => state.store.list_donors_before(search, PAGE_SIZE, c).await?,
-        PageFrom::After(c) => state.store.list_donors(search, PAGE_SIZE, Some(c)).await?,
-        PageFrom::Start => state.store.list_donors(search, PAGE_SIZE, None).await?,
-    };
-    let cursor = |d: &Donor| Cursor {
-        created_at: d.created_at.0,
-        id: d.id.clone(),
-    };
+    let result = state.store.list_donors(search, PAGE_SIZE, &from).await?;
     page.pager = Pager::new(
         "/donors",
         &[("q", &q)],
         &from,
         result.has_more,
-        result.items.first().map(cursor),
-        result.items.last().map(cursor),
+        result.items.first().map(Donor::cursor),
+        result.items.last().map(Donor::cursor),
     );
     page.rows = result.items.iter().map(DonorRowView::new).collect();
     Ok(render(&page))

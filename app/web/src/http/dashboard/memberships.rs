@@ -12,7 +12,7 @@ use super::view::{
     Choice, PageQuery, Pager, date, date_or_dash, membership_label, or_dash, per_interval,
 };
 use super::{Chrome, DashError, render};
-use crate::domain::{Cursor, Membership, MembershipStatus, PageFrom};
+use crate::domain::{Membership, MembershipStatus, PageFrom};
 use crate::http::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -81,43 +81,23 @@ pub async fn memberships(
     if !page.errors.is_empty() {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
-    let result = match &from {
-        PageFrom::Before(c) => {
-            state
-                .store
-                .list_memberships_before(status, PAGE_SIZE, c)
-                .await?
-        }
-        PageFrom::After(c) => {
-            state
-                .store
-                .list_memberships(status, PAGE_SIZE, Some(c))
-                .await?
-        }
-        PageFrom::Start => {
-            state
-                .store
-                .list_memberships(status, PAGE_SIZE, None)
-                .await?
-        }
-    };
+    let result = state
+        .store
+        .list_memberships(status, PAGE_SIZE, &from)
+        .await?;
     let ids: Vec<&str> = result
         .items
         .iter()
         .filter_map(|m| m.donor_id.as_deref())
         .collect();
     let names = state.store.donor_names(&ids).await?;
-    let cursor = |m: &Membership| Cursor {
-        created_at: m.started_at.0,
-        id: m.id.clone(),
-    };
     page.pager = Pager::new(
         "/memberships",
         &[("status", &status_text)],
         &from,
         result.has_more,
-        result.items.first().map(cursor),
-        result.items.last().map(cursor),
+        result.items.first().map(Membership::cursor),
+        result.items.last().map(Membership::cursor),
     );
     page.rows = result
         .items

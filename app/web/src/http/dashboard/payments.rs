@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::session::Staff;
-use super::view::{Choice, money, money_if_any, status_label, when};
+use super::view::{Choice, Pager, money, money_if_any, neighbours, status_label, when};
 use super::{Chrome, DashError, render};
 use crate::domain::{
     Cursor, Filter, ListRequest, Method, PageFrom, Payment, RawListParams, Status, exponent_of,
@@ -149,8 +149,7 @@ struct PaymentsPage {
     methods: Vec<Choice>,
     errors: Vec<String>,
     rows: Vec<PaymentRowView>,
-    prev_link: Option<String>,
-    next_link: Option<String>,
+    pager: Pager,
     export_query: String,
 }
 
@@ -166,8 +165,7 @@ pub async fn payments(
         methods: Choice::list(Method::ALL.iter().map(|m| m.as_str()), &form.method),
         errors: Vec::new(),
         rows: Vec::new(),
-        prev_link: None,
-        next_link: None,
+        pager: Pager::default(),
         export_query: form.query(None),
         form: form.clone(),
     };
@@ -201,19 +199,15 @@ pub async fn payments(
         }
         .encode()
     };
-    let (newer_exist, older_exist) = match from {
-        PageFrom::Start => (false, result.has_more),
-        PageFrom::After(_) => (true, result.has_more),
-        PageFrom::Before(_) => (result.has_more, true),
-    };
+    let (newer_exist, older_exist) = neighbours(&from, result.has_more);
     if let (true, Some(first)) = (newer_exist, result.items.first()) {
-        page.prev_link = Some(format!(
+        page.pager.prev = Some(format!(
             "/payments{}",
             form.query(Some(("before", cursor(first))))
         ));
     }
     if let (true, Some(last)) = (older_exist, result.items.last()) {
-        page.next_link = Some(format!(
+        page.pager.next = Some(format!(
             "/payments{}",
             form.query(Some(("after", cursor(last))))
         ));

@@ -161,6 +161,16 @@ pub fn link(path: &str, params: &[(&str, &str)]) -> String {
     )
 }
 
+/// Whether newer and older rows exist around a page read `from` that found
+/// more rows in its direction when `has_more`.
+pub fn neighbours(from: &PageFrom, has_more: bool) -> (bool, bool) {
+    match from {
+        PageFrom::Start => (false, has_more),
+        PageFrom::After(_) => (true, has_more),
+        PageFrom::Before(_) => (has_more, true),
+    }
+}
+
 impl Pager {
     /// The links of a page that started `from`, ran from `first` to `last`
     /// and found more rows in its direction when `has_more`; `params` are
@@ -173,11 +183,7 @@ impl Pager {
         first: Option<Cursor>,
         last: Option<Cursor>,
     ) -> Pager {
-        let (newer_exist, older_exist) = match from {
-            PageFrom::Start => (false, has_more),
-            PageFrom::After(_) => (true, has_more),
-            PageFrom::Before(_) => (has_more, true),
-        };
+        let (newer_exist, older_exist) = neighbours(from, has_more);
         let with = |key: &'static str, c: Cursor| {
             let cursor = c.encode();
             let mut all = params.to_vec();

@@ -2,12 +2,13 @@
 
 use super::super::dialect::{Dialect, like_pattern};
 use super::super::exec::Arg;
+use super::super::keyset;
 use super::super::{Store, StoreError};
 use super::rows::{ExportRow, PAYMENT_COLUMNS, PaymentRow};
 use crate::domain::{Cursor, Filter, ListRequest, Page, PageFrom};
 
-/// Builds `WHERE …` for a filter, pushing its arguments in order.
-fn where_clause<'a>(d: Dialect, f: &'a Filter, args: &mut Vec<Arg<'a>>) -> String {
+/// The clauses of a filter, pushing their arguments in order.
+fn filter_clauses<'a>(d: Dialect, f: &'a Filter, args: &mut Vec<Arg<'a>>) -> Vec<String> {
     let mut clauses: Vec<String> = Vec::new();
     let mut eq = |column: &str, value: Option<&'a str>, args: &mut Vec<Arg<'a>>| {
         if let Some(v) = value {
@@ -44,66 +45,29 @@ fn where_clause<'a>(d: Dialect, f: &'a Filter, args: &mut Vec<Arg<'a>>) -> Strin
             args.push(pattern.clone().into());
         }
     }
-    if clauses.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", clauses.join(" AND "))
-    }
+    clauses
 }
 
 /// The SELECT for one page, and its arguments.
 fn page_query(d: Dialect, req: &ListRequest) -> (String, Vec<Arg<'_>>) {
     let mut args = Vec::new();
-    let mut sql = format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments{}",
-        where_clause(d, &req.filter, &mut args)
-    );
-    let join = if sql.contains(" WHERE ") {
-        " AND "
-    } else {
-        " WHERE "
-    };
-    let order = match &req.from {
-        PageFrom::Start => "DESC",
-        PageFrom::After(c) => {
-            sql.push_str(join);
-            sql.push_str("(created_at < ? OR (created_at = ? AND id < ?))");
-            args.extend([
-                c.created_at.into(),
-                c.created_at.into(),
-                c.id.as_str().into(),
-            ]);
-            "DESC"
-        }
-        PageFrom::Before(c) => {
-            sql.push_str(join);
-            sql.push_str("(created_at > ? OR (created_at = ? AND id > ?))");
-            args.extend([
-                c.created_at.into(),
-                c.created_at.into(),
-                c.id.as_str().into(),
-            ]);
-            "ASC"
-        }
-    };
-    sql.push_str(&format!(" ORDER BY created_at {order}, id {order} LIMIT ?"));
-    args.push((req.limit + 1).into());
-    (sql, args)
+    let clauses = filter_clauses(d, &req.filter, &mut args);
+    keyset::page_query(
+        &format!("SELECT {PAYMENT_COLUMNS} FROM payments"),
+        "created_at",
+        clauses,
+        args,
+        &req.from,
+        req.limit,
+    )
 }
 
 impl Store {
     /// A page of payments matching the filter, in keyset order.
     #[tracing::instrument(skip_all)]
     pub async fn list_payments(&self, req: &ListRequest) -> Result<Page, StoreError> {
-        let page = Page::from_rows(self.page_rows(req).await?, req);
-        Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .map(PaymentRow::into_payment)
-                .collect::<Result<_, _>>()?,
-            has_more: page.has_more,
-        })
+        Page::from_rows(self.page_rows(req).await?, req.limit, &req.from)
+            .try_map(PaymentRow::into_payment)
     }
 
     /// A page of raw rows for bulk export: no per-row parsing (the metadata
