@@ -206,7 +206,7 @@ image_tag_parameter() {
 
 @test "the health window defaults to the target group's interval x unhealthy threshold + timeout" {
   unset HEALTH_WINDOW_SECONDS
-  FAKE_AWS_HEALTH_CHECK="0 3 1" POLL_INTERVAL_SECONDS=0.2 run "$deploy" staging "$image"
+  FAKE_AWS_HEALTH_CHECK="0 3 1" HEALTH_TIMEOUT_SECONDS=10 POLL_INTERVAL_SECONDS=0.2 run "$deploy" staging "$image"
   [ "$status" -eq 0 ]
   [[ "$output" == *"healthy for 1s"* ]]
   assert_called "describe-target-groups --target-group-arns arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/payments-staging/abc --query TargetGroups[0].[HealthCheckIntervalSeconds,UnhealthyThresholdCount,HealthCheckTimeoutSeconds]"
