@@ -10,6 +10,7 @@ pub mod http;
 pub mod passwords;
 pub mod seed;
 pub mod server;
+pub mod statements;
 pub mod storage;
 pub mod stripe;
 pub mod telemetry;

@@ -11,6 +11,7 @@ pub mod payment;
 pub mod people;
 pub mod query;
 pub mod requests;
+pub mod statement;
 pub mod summary;
 pub mod validate;
 pub mod values;

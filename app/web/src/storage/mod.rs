@@ -25,6 +25,7 @@ mod retry;
 mod retry_tests;
 pub mod rollups;
 pub mod seed;
+mod statements;
 pub mod text;
 mod tokens;
 

@@ -22,7 +22,6 @@ mod effects;
 mod refunds;
 mod signatures;
 
-
 use axum::body::Body;
 use axum::http::{Method, Request};
 use common::Response;

@@ -1,9 +1,12 @@
 //! Donors, memberships and campaigns in storage, on every backend: the
 //! backfill of donors from payments recorded before donors existed, one
 //! donor per email under concurrent writes, recurring revenue, and campaign
-//! progress from the rollups.
+//! progress from the rollups, and year-end statements (read back from the
+//! PDF).
 
+#[path = "../common/mod.rs"]
 mod common;
+mod statements;
 
 use std::path::Path;
 
@@ -219,7 +222,7 @@ async fn the_backfill_makes_one_donor_per_email_whatever_its_case() {
     }
 }
 
-fn new_payment(email: &str, amount: i64, campaign: Option<&str>) -> NewPayment {
+pub fn new_payment(email: &str, amount: i64, campaign: Option<&str>) -> NewPayment {
     let mut body = json!({
         "amount": amount, "currency": "USD", "method": "card",
         "payer": {"name": "A Reader", "email": email}
@@ -230,7 +233,7 @@ fn new_payment(email: &str, amount: i64, campaign: Option<&str>) -> NewPayment {
     NewPayment::from_json(body).unwrap()
 }
 
-async fn create(store: &Store, new: &NewPayment) -> payments::domain::Payment {
+pub async fn create(store: &Store, new: &NewPayment) -> payments::domain::Payment {
     match store
         .create_payment("test", None, new, |_| unreachable!("no idempotency"))
         .await
