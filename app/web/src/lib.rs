@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod domain;
 pub mod http;
+pub mod mail;
 pub mod passwords;
 pub mod seed;
 pub mod server;

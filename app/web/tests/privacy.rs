@@ -54,6 +54,7 @@ async fn an_erased_donor_is_nowhere_and_the_money_is_unchanged() {
         let mut body = gift(NAME, EMAIL, 5_000, None);
         body["description"] = json!(format!("Cheque from {NAME}"));
         body["metadata"] = json!({"contact": "ada.reader@example.org"});
+        body["send_receipt"] = json!(true);
         let first = app.post("/api/v1/payments", body.clone(), "key-ada").await;
         assert_eq!(first.status.as_u16(), 201, "{}", first.text);
         let paid = first.json["id"].as_str().unwrap().to_owned();
@@ -103,6 +104,12 @@ async fn an_erased_donor_is_nowhere_and_the_money_is_unchanged() {
         );
         assert_eq!(report.idempotency_responses, 1, "the payment's response");
         assert_eq!(report.free_text, 1, "the description and metadata");
+        assert_eq!(
+            report.outbox_messages,
+            3,
+            "{}: the receipts of the API, Checkout and membership gifts",
+            s.name()
+        );
         nothing_left(&s, &raw, "after the erasure").await;
         assert_eq!(raw.rollups().await, rollups, "{}", s.name());
         assert_eq!(summaries(app, &rollups).await, before, "{}", s.name());

@@ -96,12 +96,13 @@ pub async fn donor(store: &Store, command: &DonorCommand) -> Result<(), CliError
                 })?;
             println!(
                 "erased donor {}: {} payments, {} memberships canceled, {} recorded responses \
-                 and {} descriptions rewritten",
+                 and {} descriptions rewritten, {} messages deleted",
                 report.donor_id,
                 report.payments,
                 report.memberships_canceled,
                 report.idempotency_responses,
-                report.free_text
+                report.free_text,
+                report.outbox_messages
             );
             Ok(())
         }

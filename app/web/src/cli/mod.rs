@@ -18,6 +18,7 @@ use crate::telemetry::{self, LogFormat};
 
 mod campaign;
 mod donor;
+mod mail;
 mod serve;
 mod stripe;
 use serve::{demo, follow_database_url_file, healthcheck, secret_from, serve, serve_config};
@@ -95,6 +96,9 @@ pub enum Command {
     /// Erase donors with no gift in N years.
     #[command(subcommand)]
     Retention(donor::RetentionCommand),
+    /// Donor mail: deliver the outbox.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +111,9 @@ pub enum StripeCommand {
         since: Option<chrono::NaiveDate>,
         #[command(flatten)]
         stripe: StripeArgs,
+        /// What the receipts of the events it records say.
+        #[command(flatten)]
+        letterhead: mail::LetterheadArgs,
     },
     /// Match every charge and refund of Stripe's balance in a range of days
     /// to the ledger; exit 1 on any difference.
@@ -185,6 +192,12 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub donations: DonationArgs,
+
+    #[command(flatten)]
+    pub smtp: mail::SmtpArgs,
+
+    #[command(flatten)]
+    pub org: mail::OrgArgs,
 }
 
 /// The public donation page (`/donate`). Amounts are in major units of the
@@ -579,6 +592,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let store = cli.store(DEFAULT_DATABASE_URL).await?;
             donor::retention(&store, command).await
         }
+        Command::Mail(command) => {
+            let store = cli.store(DEFAULT_DATABASE_URL).await?;
+            mail::run(&store, command).await
+        }
         Command::Stripe(command) => {
             let args = match command {
                 StripeCommand::Sync { stripe, .. } | StripeCommand::Reconcile { stripe, .. } => {
@@ -592,7 +609,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             };
             let store = cli.store(DEFAULT_DATABASE_URL).await?;
             match command {
-                StripeCommand::Sync { since, .. } => {
+                StripeCommand::Sync {
+                    since, letterhead, ..
+                } => {
+                    store.set_letterhead(mail::letterhead(
+                        &letterhead.org_name,
+                        &letterhead.org,
+                        &letterhead.public_url,
+                    ));
                     stripe::sync(&store, &configured.client, *since).await
                 }
                 StripeCommand::Reconcile { from, to, .. } => {

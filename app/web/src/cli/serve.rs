@@ -210,7 +210,10 @@ pub(super) fn serve_config(
         Some(url) => public_url(url)?,
         None => format!("http://{}", args.bind),
     };
+    let letterhead = super::mail::letterhead(&args.donations.org_name, &args.org, &public_url);
     Ok(ServeConfig {
+        letterhead,
+        mailer: super::mail::mailer(&args.smtp)?,
         donations: donation_config(&args.donations)?,
         stripe: stripe_config(&args.stripe)?,
         public_url,
@@ -250,7 +253,10 @@ pub(super) async fn serve(
         ),
         None => tracing::info!("stripe not configured: its webhook answers 503"),
     }
-    let app = Application::build(store, config)?;
+    let mailer = config.mailer.clone();
+    let app = Application::build(store.clone(), config)?;
+    let (stop_mail, stopped) = tokio::sync::watch::channel(false);
+    let worker = super::mail::start_worker(&store, mailer, stopped);
     let addr = app.local_addr();
     match app.metrics_addr() {
         Some(metrics_addr) => tracing::info!(%addr, %metrics_addr, "listening"),
@@ -262,6 +268,12 @@ pub(super) async fn serve(
     app.run_until(shutdown)
         .await
         .map_err(|e| CliError::failed(format!("the server stopped with an error: {e}")))?;
+    // A message being sent is finished; the lease of one cut off would
+    // expire and it would go again with its Message-ID.
+    let _ = stop_mail.send(true);
+    if let Some(worker) = worker {
+        let _ = tokio::time::timeout(Duration::from_secs(35), worker).await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -105,6 +105,10 @@ pub struct NewPayment {
     pub metadata: Metadata,
     #[schema(schema_with = PastTimestamp::schema)]
     pub created_at: Option<Timestamp>,
+    /// Mail the payer a receipt (only for a `succeeded` payment). Default
+    /// false, so imports and relays mail no one.
+    #[schema(default = false, required = false)]
+    pub send_receipt: bool,
 }
 
 impl NewPayment {
@@ -120,6 +124,7 @@ impl NewPayment {
         let external_ref = f.optional("external_ref");
         let metadata = f.optional("metadata");
         let created_at = f.optional::<PastTimestamp>("created_at");
+        let send_receipt = f.optional::<bool>("send_receipt");
         f.finish()?;
         // finish() returned Ok: every field parsed.
         let incomplete = || vec![FieldError::new("body", "is incomplete")];
@@ -134,6 +139,7 @@ impl NewPayment {
             external_ref: parsed(external_ref)?,
             metadata: parsed(metadata)?.unwrap_or_default(),
             created_at: parsed(created_at)?.map(|t| t.0),
+            send_receipt: parsed(send_receipt)?.unwrap_or(false),
         })
     }
 

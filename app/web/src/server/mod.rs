@@ -49,6 +49,11 @@ pub struct ServeConfig {
     pub public_url: String,
     /// What the donation page offers and accepts.
     pub donations: crate::domain::donation::DonationConfig,
+    /// Who donor mail is from, as the messages written to the outbox say.
+    pub letterhead: crate::mail::Letterhead,
+    /// Delivers the outbox, when SMTP is configured (the worker runs beside
+    /// the server; see `cli::serve`).
+    pub mailer: Option<crate::mail::Mailer>,
 }
 
 impl Default for ServeConfig {
@@ -68,6 +73,8 @@ impl Default for ServeConfig {
             stripe: None,
             public_url: "http://127.0.0.1:8080".into(),
             donations: Default::default(),
+            letterhead: Default::default(),
+            mailer: None,
         }
     }
 }
@@ -126,6 +133,7 @@ impl Application {
             Some(addr) => Some(bind(addr, config.reuse_port)?),
             None => None,
         };
+        store.set_letterhead(config.letterhead.clone());
         let state = AppState {
             store,
             draining: Arc::new(AtomicBool::new(false)),

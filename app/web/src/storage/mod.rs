@@ -15,6 +15,7 @@ mod exec;
 pub mod idempotency;
 mod keyset;
 pub mod memberships;
+pub mod outbox;
 pub mod payments;
 pub mod privacy;
 pub mod processor;
@@ -135,6 +136,8 @@ pub struct Store {
     pub(crate) page_campaigns: std::sync::Arc<campaigns::PageCache>,
     /// When a connection was last lost (see [`retry`]).
     losses: std::sync::Arc<retry::Losses>,
+    /// Who mail is from, as the messages written to the outbox name it.
+    letterhead: std::sync::Arc<std::sync::RwLock<std::sync::Arc<crate::mail::Letterhead>>>,
 }
 
 /// Connection settings beyond the URL.
@@ -235,6 +238,7 @@ impl Store {
             tokens: Default::default(),
             page_campaigns: Default::default(),
             losses: Default::default(),
+            letterhead: Default::default(),
         })
     }
 
@@ -290,6 +294,7 @@ impl Store {
             tokens: Default::default(),
             page_campaigns: Default::default(),
             losses,
+            letterhead: Default::default(),
         })
     }
 
@@ -313,6 +318,21 @@ impl Store {
                 "a SQLite database cannot change its URL while running".into(),
             )),
         }
+    }
+
+    /// Sets who mail is from (the organisation, the public URL), for the
+    /// messages written from now on, by every clone of this store.
+    pub fn set_letterhead(&self, letterhead: crate::mail::Letterhead) {
+        *self.letterhead.write().unwrap_or_else(|e| e.into_inner()) =
+            std::sync::Arc::new(letterhead);
+    }
+
+    /// Who mail is from.
+    pub fn letterhead(&self) -> std::sync::Arc<crate::mail::Letterhead> {
+        self.letterhead
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -42,6 +42,8 @@ pub struct ErasureReport {
     pub idempotency_responses: u64,
     /// Descriptions and metadata that named the donor, rewritten.
     pub free_text: u64,
+    /// Messages to the donor deleted from the outbox (sent or not).
+    pub outbox_messages: u64,
 }
 
 type DonorRow = (Text, Text, Option<i64>);
@@ -218,6 +220,24 @@ async fn erase(
         report.idempotency_responses += 1;
     }
 
+    // Their messages hold their name, address and gifts: deleted, sent or
+    // not (one being sent is then not marked, and never sent again).
+    report.outbox_messages = tx
+        .execute(
+            "DELETE FROM outbox WHERE donor_id = ? \
+             OR payment_id IN (SELECT id FROM payments WHERE donor_id = ?)",
+            &[donor_id.into(), donor_id.into()],
+        )
+        .await?;
+    for e in &emails {
+        report.outbox_messages += tx
+            .execute(
+                "DELETE FROM outbox WHERE LOWER(recipient) = ?",
+                &[e.to_lowercase().into()],
+            )
+            .await?;
+    }
+
     tx.execute(
         "UPDATE donors SET email_key = ?, email = ?, name = ?, erased_at = ?, updated_at = ? \
          WHERE id = ?",
@@ -251,6 +271,7 @@ async fn erase(
             "memberships_canceled": report.memberships_canceled,
             "idempotency_responses": report.idempotency_responses,
             "free_text": report.free_text,
+            "outbox_messages": report.outbox_messages,
             "retention": inactive_since.is_some(),
         }),
     };

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::audit::{self, AuditEntry};
 use super::exec::Tx;
 use super::memberships::{self, SubscriptionState};
+use super::outbox::enqueue;
 use super::payments::{INSERT_COLUMNS, PAYMENT_COLUMNS, RefundMade, apply_refund, metadata_json};
 use super::privacy::events as privacy;
 use super::retry::TxError;
@@ -18,6 +19,7 @@ use super::{Store, StoreError};
 use crate::domain::{
     Dispute, Metadata, Method, RefundReason, STRIPE, Status, Timestamp, new_id, refund_amount,
 };
+use crate::mail::Letterhead;
 
 /// Who the audit log names for changes the processor made.
 pub const ACTOR: &str = "stripe";
@@ -196,7 +198,10 @@ impl Store {
         event: &EventRecord<'_>,
         effect: &Effect,
     ) -> Result<Outcome, StoreError> {
-        let outcome = self.write(|tx| Box::pin(apply(tx, event, effect))).await?;
+        let org = &*self.letterhead();
+        let outcome = self
+            .write(|tx| Box::pin(apply(tx, org, event, effect)))
+            .await?;
         metrics::counter!("processor_events_total", "outcome" => outcome.as_str()).increment(1);
         Ok(outcome)
     }
@@ -238,6 +243,7 @@ impl Store {
 
 async fn apply(
     tx: &mut Tx<'_>,
+    org: &Letterhead,
     event: &EventRecord<'_>,
     effect: &Effect,
 ) -> Result<Outcome, TxError> {
@@ -265,15 +271,15 @@ async fn apply(
     };
     let outcome = match effect {
         Effect::Ignore => Outcome::Ignored,
-        Effect::Payment(p) => upsert_payment(tx, p, now).await?,
+        Effect::Payment(p) => upsert_payment(tx, org, p, now).await?,
         Effect::Status {
             payment_ref,
             to,
             fee,
-        } => advance(tx, payment_ref, *to, *fee, now).await?,
+        } => advance(tx, org, payment_ref, *to, *fee, now).await?,
         Effect::Refunds(refunds) => {
             for r in refunds {
-                refund(tx, r, now).await?;
+                refund(tx, org, r, now).await?;
             }
             Outcome::Processed
         }
@@ -299,6 +305,13 @@ async fn apply(
                 },
             )
             .await?;
+            // Its notices, once per cause (see `outbox::enqueue`).
+            enqueue::membership_canceled(tx, org, &state.external_ref, now).await?;
+            if event.kind == "invoice.payment_failed"
+                && let Some(invoice) = event.object_id
+            {
+                enqueue::renewal_failed(tx, org, &state.external_ref, invoice, now).await?;
+            }
             Outcome::Processed
         }
     };
@@ -319,6 +332,7 @@ async fn current(tx: &mut Tx<'_>, payment_ref: &str) -> Result<Option<Current>, 
 
 async fn upsert_payment(
     tx: &mut Tx<'_>,
+    org: &Letterhead,
     p: &ProcessorPayment,
     now: Timestamp,
 ) -> Result<Outcome, TxError> {
@@ -375,7 +389,7 @@ async fn upsert_payment(
         // Recorded already (by another event about the same PaymentIntent,
         // perhaps one committed just now): bring it up to date.
         Err(e) if tx.dialect().is_unique_violation(&e) => {
-            return advance(tx, &p.external_ref, p.status, p.fee, now).await;
+            return advance(tx, org, &p.external_ref, p.status, p.fee, now).await;
         }
         other => other?,
     };
@@ -406,6 +420,9 @@ async fn upsert_payment(
         },
     )
     .await?;
+    if p.status == Status::Succeeded {
+        enqueue::receipt(tx, org, &id, now).await?;
+    }
     Ok(Outcome::Processed)
 }
 
@@ -413,6 +430,7 @@ async fn upsert_payment(
 /// and fills its fee once.
 async fn advance(
     tx: &mut Tx<'_>,
+    org: &Letterhead,
     payment_ref: &str,
     to: Status,
     fee: Option<i64>,
@@ -461,12 +479,16 @@ async fn advance(
         },
     )
     .await?;
+    if status == Status::Succeeded && from != Status::Succeeded {
+        enqueue::receipt(tx, org, &row.id, now).await?;
+    }
     Ok(Outcome::Processed)
 }
 
 /// Records one refund by its processor id, once.
 pub(crate) async fn refund(
     tx: &mut Tx<'_>,
+    org: &Letterhead,
     r: &ProcessorRefund,
     now: Timestamp,
 ) -> Result<(), TxError> {
@@ -506,7 +528,7 @@ pub(crate) async fn refund(
         external_ref: Some(&r.refund_ref),
         at: r.created_at,
     };
-    apply_refund(
+    let made = apply_refund(
         tx,
         ACTOR,
         &row.id,
@@ -518,6 +540,7 @@ pub(crate) async fn refund(
         now,
     )
     .await?;
+    enqueue::refund(tx, org, &made, now).await?;
     Ok(())
 }
 

@@ -37,6 +37,15 @@ impl<T: Scalar> FromField for T {
     }
 }
 
+impl Scalar for bool {
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Bool(b) => Ok(b),
+            _ => Err("must be true or false".into()),
+        }
+    }
+}
+
 fn string(value: Value) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s),

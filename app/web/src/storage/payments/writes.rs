@@ -7,6 +7,7 @@ use super::super::audit::{self, AuditEntry};
 use super::super::donors;
 use super::super::exec::Tx;
 use super::super::idempotency::{self, IdempotencyClaim, Idempotent, RecordedResponse};
+use super::super::outbox;
 use super::super::retry::TxError;
 use super::super::rollups::{self, Deltas, Subject};
 use super::super::{Store, StoreError};
@@ -15,6 +16,7 @@ use crate::domain::{
     MinorUnits, NewPayment, NewRefund, Payer, Payment, PaymentPatch, Refund, RefundReason, Status,
     Timestamp, new_id, refund_amount,
 };
+use crate::mail::Letterhead;
 
 /// How a caller records the response to what a write made.
 pub(crate) type Record<'r, T> = &'r (dyn Fn(&T) -> RecordedResponse + Sync);
@@ -31,8 +33,9 @@ impl Store {
         record: impl Fn(&Payment) -> RecordedResponse + Sync,
     ) -> Result<Idempotent<Payment>, StoreError> {
         let record: Record<'_, Payment> = &record;
+        let org = &*self.letterhead();
         let outcome = self
-            .write(|tx| Box::pin(create(tx, actor, idempotency, new, record)))
+            .write(|tx| Box::pin(create(tx, org, actor, idempotency, new, record)))
             .await?;
         if matches!(outcome, Idempotent::Done(_)) {
             metrics::counter!("payments_created_total").increment(1);
@@ -82,10 +85,12 @@ impl Store {
         record: impl Fn(&Refund) -> RecordedResponse + Sync,
     ) -> Result<Idempotent<Refund>, StoreError> {
         let record: Record<'_, Refund> = &record;
+        let org = &*self.letterhead();
         let outcome = self
             .write(|tx| {
                 Box::pin(refund(
                     tx,
+                    org,
                     actor,
                     idempotency,
                     payment_id,
@@ -105,6 +110,7 @@ impl Store {
 /// The transaction of [`Store::create_payment`].
 pub(crate) async fn create(
     tx: &mut Tx<'_>,
+    org: &Letterhead,
     actor: &str,
     idempotency: Option<&IdempotencyClaim>,
     new: &NewPayment,
@@ -195,6 +201,10 @@ pub(crate) async fn create(
         details,
     };
     audit::record(tx, &entry).await?;
+    // Imports and relays mail no one unless the request asks.
+    if new.send_receipt && payment.status == Status::Succeeded {
+        outbox::enqueue::receipt(tx, org, &payment.id, now).await?;
+    }
     if let Some(claim) = idempotency {
         idempotency::record(tx, claim, &record(&payment)).await?;
     }
@@ -380,6 +390,7 @@ async fn refund_by_external_ref(
 /// The transaction of [`Store::refund_payment`].
 async fn refund(
     tx: &mut Tx<'_>,
+    org: &Letterhead,
     actor: &str,
     idempotency: Option<&IdempotencyClaim>,
     payment_id: &str,
@@ -428,6 +439,11 @@ async fn refund(
         now,
     )
     .await?;
+    // A refund through the processor is the reader's money back: they hear
+    // of it (its later webhook finds it recorded and adds nothing).
+    if external_ref.is_some() {
+        outbox::enqueue::refund(tx, org, &refund, now).await?;
+    }
     if let Some(claim) = idempotency {
         idempotency::record(tx, claim, &record(&refund)).await?;
     }
