@@ -114,13 +114,15 @@ async fn create_while_dying(
     let (new, claim) = (donation(), claim(key));
     let record = |p: &Payment| RecordedResponse::new(p.id.clone());
     let attempts = AtomicUsize::new(0);
+    let org = crate::mail::Letterhead::default();
     let (new_ref, claim_ref, record_ref, attempts_ref) = (&new, &claim, &record, &attempts);
+    let org = &org;
     let outcome = db
         .store
         .write(|tx| {
             Box::pin(async move {
                 let attempt = attempts_ref.fetch_add(1, Ordering::SeqCst) + 1;
-                let made = create(tx, "test", Some(claim_ref), new_ref, record_ref).await?;
+                let made = create(tx, org, "test", Some(claim_ref), new_ref, record_ref).await?;
                 match dies {
                     Dies::BeforeCommit if attempt == 1 => {
                         db.kill(tx).await;

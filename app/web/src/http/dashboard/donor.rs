@@ -75,6 +75,7 @@ struct DonorPage {
     payments: Vec<PaymentView>,
     more_payments: bool,
     all_payments: String,
+    messages: Vec<super::outbox::MessageView>,
 }
 
 /// The currency the donor gave the most gifts in (the chart's).
@@ -163,8 +164,11 @@ pub async fn donor(
         }
         None => (String::new(), String::new()),
     };
+    let messages =
+        super::outbox::messages_of(&state, crate::storage::outbox::OutboxOf::Donor, &d.id).await?;
     let page = DonorPage {
         chrome: Chrome::new(&staff, "donors"),
+        messages,
         all_payments: format!("/payments?donor_id={}", d.id),
         more_payments: payments.has_more,
         payments: payments

@@ -7,6 +7,7 @@ mod donors;
 mod export;
 mod login;
 mod memberships;
+mod outbox;
 mod overview;
 mod payment;
 mod payments;
@@ -165,6 +166,7 @@ pub fn routes(r: Routes) -> Routes {
         .post("/campaigns", campaigns::create_campaign)
         .post("/campaigns/{slug}", campaigns::update_campaign)
         .get("/admin/stripe", stripe::stripe)
+        .get("/outbox", outbox::outbox)
         .get("/admin/tokens", tokens::tokens)
         .post("/admin/tokens", tokens::create_token)
         .post("/admin/tokens/{id}/revoke", tokens::revoke_token)

@@ -87,6 +87,7 @@ struct PaymentPage {
     p: DetailView,
     refunds: Vec<RefundView>,
     audit: Vec<AuditView>,
+    messages: Vec<super::outbox::MessageView>,
     refund_form: Option<RefundFormView>,
     reasons: Vec<&'static str>,
     notice: Option<Notice>,
@@ -100,12 +101,15 @@ async fn payment_page(
 ) -> Result<PaymentPage, DashError> {
     let p = state.store.payment_with_refunds(id).await?;
     let audit = state.store.audit_trail(id).await?;
+    let messages =
+        super::outbox::messages_of(state, crate::storage::outbox::OutboxOf::Payment, id).await?;
     let code = p.currency.clone();
     let remaining = p.amount - p.amount_refunded;
     let refundable =
         matches!(p.status, Status::Succeeded | Status::PartiallyRefunded) && remaining > 0;
     Ok(PaymentPage {
         chrome: Chrome::new(staff, "payments"),
+        messages,
         refund_form: (staff.is_admin() && refundable).then(|| RefundFormView {
             remaining: to_major_units(remaining, &code),
             idempotency_key: uuid::Uuid::now_v7().to_string(),

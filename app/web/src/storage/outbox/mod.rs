@@ -64,7 +64,7 @@ pub enum OutboxFilter {
     Pending,
     /// Given up.
     Failed,
-    /// Tried more than once (sent or not).
+    /// Tried more than once, or waiting to be tried again.
     Retried,
     /// Everything, newest first.
     All,
@@ -214,7 +214,7 @@ impl Store {
         let condition = match filter {
             OutboxFilter::Pending => "status = 'pending'",
             OutboxFilter::Failed => "status = 'failed'",
-            OutboxFilter::Retried => "attempts > 1",
+            OutboxFilter::Retried => "(attempts > 1 OR (status = 'pending' AND attempts > 0))",
             OutboxFilter::All => "1 = 1",
         };
         let sql = format!(

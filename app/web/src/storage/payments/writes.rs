@@ -388,6 +388,7 @@ async fn refund_by_external_ref(
 }
 
 /// The transaction of [`Store::refund_payment`].
+#[allow(clippy::too_many_arguments)]
 async fn refund(
     tx: &mut Tx<'_>,
     org: &Letterhead,
