@@ -7,6 +7,8 @@
 mod common;
 #[path = "dashboard_support/mod.rs"]
 mod dashboard_support;
+#[path = "process/mod.rs"]
+mod process;
 #[path = "stripe_support/mod.rs"]
 mod stripe_support;
 

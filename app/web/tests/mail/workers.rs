@@ -168,3 +168,74 @@ async fn mail_flush_sends_what_is_due_or_says_mail_is_not_configured() {
     );
     assert_eq!(h.smtp.delivered().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_the_worker_and_stops_it_on_sigterm() {
+    let smtp = super::smtp_server::FakeSmtp::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("server.db").display());
+    let store = Store::connect(&url, &ConnectOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store.set_letterhead(crate::letterhead());
+    let new = payments::domain::NewPayment::from_json(json!({
+        "amount": 1_000, "currency": "USD", "method": "check", "send_receipt": true,
+        "payer": {"name": "Ada Reader", "email": "ada@example.org"},
+    }))
+    .unwrap();
+    store
+        .create_payment("test", None, &new, |p| {
+            payments::storage::payments::RecordedResponse::new(p.id.clone())
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, smtp.ca_pem()).unwrap();
+    let smtp_url = smtp.url("?tls=required");
+    let ca = ca.display().to_string();
+    let mut server = crate::process::Server::start(
+        dir.path(),
+        &[
+            "--smtp-url",
+            &smtp_url,
+            "--smtp-ca-file",
+            &ca,
+            "--mail-from",
+            crate::FROM,
+        ],
+    );
+    tokio::time::timeout(Duration::from_secs(20), smtp.wait_for_delivered(1))
+        .await
+        .expect("serve delivers the outbox");
+    assert!(smtp.delivered()[0].tls);
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = server.child.wait().unwrap();
+    server.read_log_to_end(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0), "{:?}", server.log);
+    let log = server.log.join("\n");
+    assert!(log.contains("mail configured"), "{log}");
+    assert!(
+        log.contains("mail sent") && log.contains("\"stopped\""),
+        "{log}"
+    );
+    assert!(
+        !log.contains("s3cret") && !log.contains("ada@example.org"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn seeded_payments_mail_no_one() {
+    let h = Harness::sqlite().await;
+    payments::seed::seed(&h.app.db.store, 200, 7, 30)
+        .await
+        .unwrap();
+    assert!(h.app.db.store.has_payments().await.unwrap());
+    assert!(h.outbox().await.is_empty());
+}
