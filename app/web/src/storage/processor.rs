@@ -421,7 +421,7 @@ async fn upsert_payment(
     )
     .await?;
     if p.status == Status::Succeeded {
-        enqueue::receipt(tx, org, &id, now).await?;
+        enqueue::receipt(tx, org, &id, enqueue::Asked::ByProcessor, now).await?;
     }
     Ok(Outcome::Processed)
 }
@@ -480,7 +480,7 @@ async fn advance(
     )
     .await?;
     if status == Status::Succeeded && from != Status::Succeeded {
-        enqueue::receipt(tx, org, &row.id, now).await?;
+        enqueue::receipt(tx, org, &row.id, enqueue::Asked::ByProcessor, now).await?;
     }
     Ok(Outcome::Processed)
 }

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::mime::text_and_html;
+use crate::stripe_support::payment_intent;
 use crate::{FROM, Harness, mailer};
 use payments::domain::Timestamp;
 use payments::mail::messages::NO_GOODS;
@@ -98,6 +99,38 @@ async fn api_payments_are_receipted_only_when_the_request_asks() {
             json!({"send_receipt": true, "status": "pending"}),
         )
         .await;
+        // An import with a PaymentIntent's id, later settled by Stripe's
+        // event: the import asked for no receipt, and the event adds none.
+        h.api_gift(
+            "imported@example.org",
+            json!({"status": "pending", "external_ref": "pi_imported"}),
+        )
+        .await;
+        h.fake.put(payment_intent(
+            "pi_imported",
+            2_500,
+            "usd",
+            "succeeded",
+            None,
+        ));
+        let pi = h.fake.get("pi_imported").unwrap();
+        assert_eq!(
+            h.deliver("evt_imp", "payment_intent.succeeded", pi).await,
+            "processed"
+        );
+        let imported = h
+            .app
+            .db
+            .store
+            .payment_by_external_ref("pi_imported")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            imported.status.as_str(),
+            "succeeded",
+            "{who}: settled by the event"
+        );
         let outbox = h.outbox().await;
         assert_eq!(outbox.len(), 1, "{who}: {outbox:?}");
         assert_eq!(outbox[0].payment_id.as_deref(), Some(asked.as_str()));

@@ -76,6 +76,7 @@ struct PaymentFacts {
     created_at: i64,
     donor_id: Option<Text>,
     membership_id: Option<Text>,
+    processor: Option<Text>,
 }
 
 async fn payment_facts(
@@ -84,10 +85,20 @@ async fn payment_facts(
 ) -> Result<Option<PaymentFacts>, sqlx::Error> {
     tx.fetch_optional(
         "SELECT id, amount, currency, payer_name, payer_email, campaign, created_at, donor_id, \
-         membership_id FROM payments WHERE id = ?",
+         membership_id, processor FROM payments WHERE id = ?",
         &[payment_id.into()],
     )
     .await
+}
+
+/// Who asks for a receipt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Asked {
+    /// The processor's event: only for a payment that came through it (an
+    /// API import with the same reference asked for none).
+    ByProcessor,
+    /// The API request that made the payment (`send_receipt`).
+    ByRequest,
 }
 
 /// The receipt of the succeeded payment `payment_id`.
@@ -95,11 +106,15 @@ pub(crate) async fn receipt(
     tx: &mut Tx<'_>,
     org: &Letterhead,
     payment_id: &str,
+    asked: Asked,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     let Some(p) = payment_facts(tx, payment_id).await? else {
         return Ok(false);
     };
+    if asked == Asked::ByProcessor && p.processor.is_none() {
+        return Ok(false);
+    }
     let campaign = match &p.campaign {
         Some(slug) => {
             let named: Option<(Text,)> = tx

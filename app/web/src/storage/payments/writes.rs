@@ -203,7 +203,8 @@ pub(crate) async fn create(
     audit::record(tx, &entry).await?;
     // Imports and relays mail no one unless the request asks.
     if new.send_receipt && payment.status == Status::Succeeded {
-        outbox::enqueue::receipt(tx, org, &payment.id, now).await?;
+        outbox::enqueue::receipt(tx, org, &payment.id, outbox::enqueue::Asked::ByRequest, now)
+            .await?;
     }
     if let Some(claim) = idempotency {
         idempotency::record(tx, claim, &record(&payment)).await?;
