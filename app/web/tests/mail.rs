@@ -1,4 +1,4 @@
-//! Donor mail (DESIGN §14): messages written to the outbox with the events
+//! Donor mail: messages written to the outbox with the events
 //! that cause them, and delivered by the worker to a small SMTP server of
 //! the tests' own (`mail/smtp_server.rs`, with STARTTLS), on every
 //! available database backend.
