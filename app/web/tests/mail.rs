@@ -7,6 +7,8 @@
 mod common;
 #[path = "dashboard_support/mod.rs"]
 mod dashboard_support;
+#[path = "stripe_support/harness.rs"]
+mod harness;
 #[path = "process/mod.rs"]
 mod process;
 #[path = "stripe_support/mod.rs"]
@@ -24,7 +26,6 @@ mod mail {
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::Method;
 use common::{TestApp, TestDb};
 use payments::domain::Timestamp;
 use payments::mail::{FlushReport, Letterhead, Mailer, SmtpSettings, WorkerConfig, worker};
@@ -99,11 +100,7 @@ impl Harness {
     }
 
     pub async fn all() -> Vec<Harness> {
-        let mut all = Vec::new();
-        for db in common::databases().await {
-            all.push(Harness::new(db).await);
-        }
-        all
+        common::on_every_backend(Harness::new).await
     }
 
     pub fn name(&self) -> &'static str {
@@ -132,20 +129,7 @@ impl Harness {
 
     /// Delivers `object` in an event `id` of `kind`, signed; its outcome.
     pub async fn deliver(&self, id: &str, kind: &str, object: Value) -> String {
-        let body = serde_json::to_vec(&event(id, kind, now(), false, object)).unwrap();
-        let signature = sign(WEBHOOK_SECRET, now(), &body);
-        let r = self
-            .app
-            .send(
-                axum::http::Request::builder()
-                    .method(Method::POST)
-                    .uri("/webhooks/stripe")
-                    .header("content-type", "application/json")
-                    .header("stripe-signature", signature)
-                    .body(axum::body::Body::from(body))
-                    .unwrap(),
-            )
-            .await;
+        let r = harness::deliver_to(&self.app, &event(id, kind, now(), false, object)).await;
         assert_eq!(
             r.status.as_u16(),
             200,

@@ -135,6 +135,19 @@ pub async fn empty_mysql_db(server_url: &str) -> TestDb {
 }
 
 /// One fresh database per available backend.
+/// `make` run on a fresh database of every available backend.
+pub async fn on_every_backend<T, F, Fut>(make: F) -> Vec<T>
+where
+    F: Fn(TestDb) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut all = Vec::new();
+    for db in databases().await {
+        all.push(make(db).await);
+    }
+    all
+}
+
 pub async fn databases() -> Vec<TestDb> {
     if std::env::var_os("TEST_LOG").is_some() {
         payments::telemetry::init_logging(payments::telemetry::LogFormat::Text);
@@ -203,11 +216,7 @@ impl TestApp {
     }
 
     pub async fn all() -> Vec<TestApp> {
-        let mut apps = Vec::new();
-        for db in databases().await {
-            apps.push(TestApp::new(db).await);
-        }
-        apps
+        on_every_backend(TestApp::new).await
     }
 
     pub async fn send(&self, request: Request<Body>) -> Response {

@@ -13,20 +13,7 @@ use crate::stripe_support::*;
 /// Delivers `object` in an event of `kind`, signed as Stripe signs, and
 /// expects it processed.
 async fn deliver(h: &Harness, id: &str, kind: &str, object: Value) {
-    let body = serde_json::to_vec(&event(id, kind, now(), false, object)).unwrap();
-    let signature = sign(WEBHOOK_SECRET, now(), &body);
-    let r = h
-        .app
-        .send(
-            axum::http::Request::builder()
-                .method(Method::POST)
-                .uri("/webhooks/stripe")
-                .header("content-type", "application/json")
-                .header("stripe-signature", signature)
-                .body(axum::body::Body::from(body))
-                .unwrap(),
-        )
-        .await;
+    let r = h.deliver(&event(id, kind, now(), false, object)).await;
     assert_eq!(r.status, StatusCode::OK, "{}: {kind}: {}", h.name(), r.text);
     assert_eq!(
         r.json["outcome"],

@@ -32,11 +32,7 @@ impl Setup {
     }
 
     pub async fn all() -> Vec<Setup> {
-        let mut all = Vec::new();
-        for db in common::databases().await {
-            all.push(Setup::new(db).await);
-        }
-        all
+        common::on_every_backend(Setup::new).await
     }
 
     pub fn name(&self) -> &'static str {

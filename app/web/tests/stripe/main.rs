@@ -22,35 +22,11 @@ mod effects;
 mod refunds;
 mod signatures;
 
-use axum::body::Body;
-use axum::http::{Method, Request};
-use common::Response;
 use harness::Harness;
 use serde_json::Value;
 use stripe_support::*;
 
 impl Harness {
-    /// Posts `body` to the webhook with this `Stripe-Signature` (none when `None`).
-    pub async fn post_webhook(&self, body: &[u8], signature: Option<&str>) -> Response {
-        let mut req = Request::builder()
-            .method(Method::POST)
-            .uri("/webhooks/stripe")
-            .header("content-type", "application/json");
-        if let Some(s) = signature {
-            req = req.header("stripe-signature", s);
-        }
-        self.app
-            .send(req.body(Body::from(body.to_vec())).unwrap())
-            .await
-    }
-
-    /// Delivers `event` signed now, as Stripe would.
-    pub async fn deliver(&self, event: &Value) -> Response {
-        let body = serde_json::to_vec(event).unwrap();
-        let signature = sign(WEBHOOK_SECRET, now(), &body);
-        self.post_webhook(&body, Some(&signature)).await
-    }
-
     /// Delivers `event` and expects a 200 with this outcome.
     pub async fn expect(&self, event: &Value, outcome: &str) {
         let r = self.deliver(event).await;

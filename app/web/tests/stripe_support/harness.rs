@@ -5,8 +5,32 @@
 
 use std::sync::Arc;
 
-use crate::common::{self, TestApp, TestDb};
-use crate::stripe_support::{FakeStripe, WEBHOOK_SECRET, stripe_config};
+use axum::body::Body;
+use axum::http::{Method, Request};
+use serde_json::Value;
+
+use crate::common::{self, Response, TestApp, TestDb};
+use crate::stripe_support::{FakeStripe, WEBHOOK_SECRET, now, sign, stripe_config};
+
+/// Posts `body` to `app`'s webhook with this `Stripe-Signature` (none when
+/// `None`).
+pub async fn post_webhook(app: &TestApp, body: &[u8], signature: Option<&str>) -> Response {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/webhooks/stripe")
+        .header("content-type", "application/json");
+    if let Some(s) = signature {
+        req = req.header("stripe-signature", s);
+    }
+    app.send(req.body(Body::from(body.to_vec())).unwrap()).await
+}
+
+/// Delivers `event` to `app` signed now, as Stripe would.
+pub async fn deliver_to(app: &TestApp, event: &Value) -> Response {
+    let body = serde_json::to_vec(event).unwrap();
+    let signature = sign(WEBHOOK_SECRET, now(), &body);
+    post_webhook(app, &body, Some(&signature)).await
+}
 
 /// The application and the fake Stripe it talks to.
 pub struct Harness {
@@ -30,14 +54,20 @@ impl Harness {
 
     /// One for each available backend.
     pub async fn all() -> Vec<Harness> {
-        let mut all = Vec::new();
-        for db in common::databases().await {
-            all.push(Harness::new(db).await);
-        }
-        all
+        common::on_every_backend(Harness::new).await
     }
 
     pub fn name(&self) -> &'static str {
         self.app.db.name
+    }
+
+    /// Posts `body` to the webhook with this `Stripe-Signature` (none when `None`).
+    pub async fn post_webhook(&self, body: &[u8], signature: Option<&str>) -> Response {
+        post_webhook(&self.app, body, signature).await
+    }
+
+    /// Delivers `event` signed now, as Stripe would.
+    pub async fn deliver(&self, event: &Value) -> Response {
+        deliver_to(&self.app, event).await
     }
 }
